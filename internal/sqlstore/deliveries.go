@@ -1,0 +1,241 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+var stateCodes = map[hookd.DeliveryState]int{hookd.StatePending: 0, hookd.StateSucceeded: 1, hookd.StateFailed: 2, hookd.StateCanceled: 3}
+var stateNames = []hookd.DeliveryState{hookd.StatePending, hookd.StateSucceeded, hookd.StateFailed, hookd.StateCanceled}
+
+// DeliveryColumns are the columns every delivery query returns, in scan
+// order; dialects' Claim statements return them too.
+const DeliveryColumns = `seq, id, project_id, event_seq, event_id, event_type, webhook_id, state, attempt_count,
+	trigger_name, next_attempt_at, lease_token, last_attempt_at, last_status, last_error, created_at, updated_at, completed_at`
+
+func scanDelivery(sc scanner) (*hookd.Delivery, int64, error) {
+	var d hookd.Delivery
+	var state int
+	var trigger string
+	var next, last, completed sql.NullInt64
+	var created, updated int64
+	if err := sc.Scan(&d.Seq, &d.ID, &d.ProjectID, &d.EventSeq, &d.EventID, &d.EventType, &d.WebhookID, &state,
+		&d.AttemptCount, &trigger, &next, &d.LeaseToken, &last, &d.LastStatus, &d.LastError, &created, &updated,
+		&completed); err != nil {
+		return nil, 0, err
+	}
+	d.State = stateNames[state]
+	d.Trigger = hookd.Trigger(trigger)
+	d.NextAttemptAt, d.LastAttemptAt, d.CompletedAt = fromNull(next), fromNull(last), fromNull(completed)
+	d.CreatedAt, d.UpdatedAt = fromNS(created), fromNS(updated)
+	return &d, d.Seq, nil
+}
+
+// DeliveryGet returns one delivery (without attempts), or ENOTFOUND.
+func (s *Store) DeliveryGet(ctx context.Context, projectID, id string) (*hookd.Delivery, error) {
+	rows, err := s.query(ctx, `SELECT `+DeliveryColumns+` FROM deliveries WHERE project_id = ? AND id = ?`, projectID, id)
+	if err != nil {
+		return nil, s.wrap(err, "")
+	}
+	return s.oneDelivery(rows, id)
+}
+
+func (s *Store) oneDelivery(rows *sql.Rows, id string) (*hookd.Delivery, error) {
+	list, _, err := collect(rows, 1, scanDelivery)
+	if err != nil {
+		return nil, s.wrap(err, "")
+	}
+	if len(list) == 0 {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "delivery %s not found", id)
+	}
+	return list[0], nil
+}
+
+// DeliveryList returns deliveries newest first.
+func (s *Store) DeliveryList(ctx context.Context, f hookd.DeliveryFilter) ([]*hookd.Delivery, string, error) {
+	before, err := beforeCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := hookd.PageLimit(f.Limit)
+	q := strings.Builder{}
+	q.WriteString(`SELECT ` + DeliveryColumns + ` FROM deliveries WHERE project_id = ? AND seq < ?`)
+	args := []any{f.ProjectID, before}
+	if f.WebhookID != "" {
+		q.WriteString(` AND webhook_id = ?`)
+		args = append(args, f.WebhookID)
+	}
+	if f.EventID != "" {
+		q.WriteString(` AND event_seq = (SELECT seq FROM events WHERE project_id = ? AND id = ?)`)
+		args = append(args, f.ProjectID, f.EventID)
+	}
+	if f.State != "" {
+		q.WriteString(` AND state = ?`)
+		args = append(args, stateCodes[f.State])
+	}
+	q.WriteString(` ORDER BY seq DESC LIMIT ?`)
+	args = append(args, limit+1)
+	rows, err := s.query(ctx, q.String(), args...)
+	if err != nil {
+		return nil, "", s.wrap(err, "")
+	}
+	list, next, err := collect(rows, limit, scanDelivery)
+	return list, next, s.wrap(err, "")
+}
+
+const attemptColumns = `a.seq, a.id, d.id, a.number, a.trigger_name, a.outcome, a.started_at, a.duration_ns,
+	a.request_method, a.request_url, a.request_headers, a.request_body, a.response_status, a.response_headers,
+	a.response_body, a.response_meta, a.error, e.type, e.data, e.timestamp`
+
+type responseMeta struct {
+	BodyEncoding string `json:"body_encoding,omitempty"`
+	Truncated    bool   `json:"truncated,omitempty"`
+}
+
+func scanAttempt(sc scanner) (*hookd.Attempt, error) {
+	var a hookd.Attempt
+	var seq, started, dur, evTS int64
+	var status int
+	var trigger, reqHeaders, evType, evData string
+	var reqBody, respHeaders, respBody, respMeta sql.NullString
+	if err := sc.Scan(&seq, &a.ID, &a.DeliveryID, &a.Number, &trigger, &a.Outcome, &started, &dur,
+		&a.Request.Method, &a.Request.URL, &reqHeaders, &reqBody, &status, &respHeaders, &respBody, &respMeta,
+		&a.Error, &evType, &evData, &evTS); err != nil {
+		return nil, err
+	}
+	a.Trigger, a.StartedAt, a.DurationMS = hookd.Trigger(trigger), fromNS(started), float64(dur)/1e6
+	_ = json.Unmarshal([]byte(reqHeaders), &a.Request.Headers)
+	if reqBody.Valid {
+		a.Request.Body = reqBody.String
+	} else {
+		ev := hookd.Event{Type: evType, Data: []byte(evData), Timestamp: fromNS(evTS)}
+		a.Request.Body, a.Request.BodyIsEnvelope = string(ev.Envelope()), true
+	}
+	if status != 0 {
+		r := &hookd.AttemptResponse{Status: status, Body: respBody.String}
+		_ = json.Unmarshal([]byte(respHeaders.String), &r.Headers)
+		var m responseMeta
+		_ = json.Unmarshal([]byte(respMeta.String), &m)
+		r.BodyEncoding, r.Truncated = m.BodyEncoding, m.Truncated
+		a.Response = r
+	}
+	return &a, nil
+}
+
+// AttemptList returns every attempt of a delivery, oldest first.
+func (s *Store) AttemptList(ctx context.Context, projectID, deliveryID string) ([]*hookd.Attempt, error) {
+	rows, err := s.query(ctx, `SELECT `+attemptColumns+` FROM attempts a
+		JOIN deliveries d ON d.seq = a.delivery_seq JOIN events e ON e.seq = d.event_seq
+		WHERE d.project_id = ? AND d.id = ? ORDER BY a.seq`, projectID, deliveryID)
+	if err != nil {
+		return nil, s.wrap(err, "")
+	}
+	defer rows.Close()
+	var list []*hookd.Attempt
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return nil, s.wrap(err, "")
+		}
+		list = append(list, a)
+	}
+	return list, s.wrap(rows.Err(), "")
+}
+
+// DeliveryRetry makes a delivery due now for a manual attempt.
+func (s *Store) DeliveryRetry(ctx context.Context, projectID, id string, now time.Time) (*hookd.Delivery, error) {
+	var d *hookd.Delivery
+	err := s.writers.do(ctx, func(w *wtx) error {
+		var state int
+		var owner, webhookID string
+		var due sql.NullInt64
+		err := w.queryRow([]any{&state, &owner, &due, &webhookID},
+			`SELECT state, lease_owner, due_at, webhook_id FROM deliveries WHERE project_id = ? AND id = ?`, projectID, id)
+		if err != nil {
+			return s.wrap(err, "delivery "+id+" not found")
+		}
+		if err := s.checkWebhookLive(w, webhookID); err != nil {
+			return err
+		}
+		switch {
+		case state == 0 && owner != "": // being attempted right now
+		case state == 0 && !due.Valid:
+			return hookd.Errorf(hookd.ECONFLICT, "delivery %s waits for earlier deliveries of its ordered webhook", id)
+		default:
+			_, err = w.exec(`UPDATE deliveries SET state = 0, next_attempt_at = ?, due_at = ?, trigger_name = 'manual',
+				completed_at = NULL, updated_at = ? WHERE project_id = ? AND id = ?`, ns(now), ns(now), ns(now), projectID, id)
+			if err != nil {
+				return s.wrap(err, "")
+			}
+			w.markDue()
+		}
+		rows, err := w.query(`SELECT `+DeliveryColumns+` FROM deliveries WHERE project_id = ? AND id = ?`, projectID, id)
+		if err != nil {
+			return s.wrap(err, "")
+		}
+		d, err = s.oneDelivery(rows, id)
+		return err
+	})
+	return d, err
+}
+
+// checkWebhookLive returns ECONFLICT when a webhook was deleted or is disabled.
+func (s *Store) checkWebhookLive(w *wtx, webhookID string) error {
+	var active int
+	err := w.queryRow([]any{&active}, `SELECT active FROM webhooks WHERE id = ?`, webhookID)
+	if err == sql.ErrNoRows {
+		return hookd.Errorf(hookd.ECONFLICT, "webhook %s was deleted", webhookID)
+	}
+	if err != nil {
+		return s.wrap(err, "")
+	}
+	if active == 0 {
+		return hookd.Errorf(hookd.ECONFLICT, "webhook %s is disabled; enable it first", webhookID)
+	}
+	return nil
+}
+
+// DeliveryReplay makes due now the deliveries of one webhook created in
+// [Since, Until) whose state is one of States (failed when empty).
+func (s *Store) DeliveryReplay(ctx context.Context, p hookd.ReplayParams) (int, error) {
+	states := make([]int, 0, len(p.States))
+	for _, st := range p.States {
+		states = append(states, stateCodes[st])
+	}
+	if len(states) == 0 {
+		states = []int{stateCodes[hookd.StateFailed]}
+	}
+	var n int64
+	err := s.writers.do(ctx, func(w *wtx) error {
+		var ordered int
+		err := w.queryRow([]any{&ordered}, `SELECT ordered FROM webhooks WHERE project_id = ? AND id = ?`, p.ProjectID, p.WebhookID)
+		if err != nil {
+			return s.wrap(err, "webhook "+p.WebhookID+" not found")
+		}
+		if err := s.checkWebhookLive(w, p.WebhookID); err != nil {
+			return err
+		}
+		var due any = ns(p.Now)
+		if ordered != 0 {
+			due = nil
+		}
+		n, err = w.execN(`UPDATE deliveries SET state = 0, next_attempt_at = ?, due_at = ?, trigger_name = 'manual',
+			completed_at = NULL, updated_at = ?
+			WHERE webhook_id = ? AND lease_owner = '' AND created_at >= ? AND created_at < ? AND state IN ({{int}})`,
+			ns(p.Now), due, ns(p.Now), p.WebhookID, ns(p.Since), ns(p.Until), jsonList(states))
+		if err != nil {
+			return s.wrap(err, "")
+		}
+		w.markDue()
+		if ordered != 0 {
+			return s.promote(w, p.WebhookID)
+		}
+		return nil
+	})
+	return int(n), err
+}

@@ -1,0 +1,241 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/binary"
+	"strings"
+
+	"github.com/hookd/hookd"
+)
+
+// EventPublish stores an event and its deliveries in one (group-committed)
+// transaction.
+func (s *Store) EventPublish(ctx context.Context, p hookd.PublishParams) (*hookd.PublishResult, error) {
+	var res *hookd.PublishResult
+	err := s.writers.do(ctx, func(w *wtx) error {
+		var err error
+		res, err = s.publish(w, p)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *Store) publish(w *wtx, p hookd.PublishParams) (*hookd.PublishResult, error) {
+	ev := p.Event
+	ix, err := s.indexInTx(w, ev.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := publishTargets(ix, ev, p.Only)
+	if err != nil {
+		return nil, err
+	}
+	var idem any
+	if ev.IdempotencyKey != "" {
+		idem = ev.IdempotencyKey
+	}
+	rows, err := w.query(`INSERT INTO events (id, project_id, type, data, timestamp, idempotency_key, fingerprint, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`,
+		ev.ID, ev.ProjectID, ev.Type, string(ev.Data), ns(ev.Timestamp), idem, p.Fingerprint, ns(ev.CreatedAt))
+	if err != nil {
+		return nil, s.wrap(err, "")
+	}
+	inserted, err := scanOneInt(rows, &ev.Seq)
+	if err != nil {
+		return nil, s.wrap(err, "")
+	}
+	if !inserted {
+		return s.duplicate(w, ev, p.Fingerprint)
+	}
+	res := &hookd.PublishResult{Event: ev}
+	token := randomToken()
+	for _, wh := range targets {
+		d, err := s.insertDelivery(w, ev, wh, p, token)
+		if err != nil {
+			return nil, err
+		}
+		res.Deliveries = append(res.Deliveries, d)
+		res.Webhooks = append(res.Webhooks, wh)
+	}
+	return res, nil
+}
+
+func publishTargets(ix *hookd.Index, ev *hookd.Event, only string) ([]*hookd.Webhook, error) {
+	if only == "" {
+		return ix.Match(ev), nil
+	}
+	wh := ix.Webhook(only)
+	if wh == nil {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "webhook %s not found", only)
+	}
+	return []*hookd.Webhook{wh}, nil
+}
+
+// scanOneInt reads the single integer a RETURNING clause produced, and
+// reports whether there was a row.
+func scanOneInt(rows *sql.Rows, dest *int64) (bool, error) {
+	defer rows.Close()
+	if !rows.Next() {
+		return false, rows.Err()
+	}
+	if err := rows.Scan(dest); err != nil {
+		return false, err
+	}
+	return true, rows.Close()
+}
+
+// duplicate returns the event that already holds ev's id or idempotency
+// key: as a duplicate when the fingerprints agree, ECONFLICT otherwise.
+func (s *Store) duplicate(w *wtx, ev *hookd.Event, fingerprint []byte) (*hookd.PublishResult, error) {
+	rows, err := w.query(`SELECT `+eventColumns+`, fingerprint FROM events
+		WHERE project_id = ? AND (id = ? OR idempotency_key = ?) ORDER BY seq LIMIT 1`,
+		ev.ProjectID, ev.ID, ev.IdempotencyKey)
+	if err != nil {
+		return nil, s.wrap(err, "")
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, s.wrap(rows.Err(), "") // cannot happen: the insert conflicted
+	}
+	var fp []byte
+	old, err := scanEventWith(rows, &fp)
+	if err != nil {
+		return nil, s.wrap(err, "")
+	}
+	if !bytes.Equal(fp, fingerprint) {
+		what := "id " + ev.ID
+		if ev.IdempotencyKey != "" && old.IdempotencyKey == ev.IdempotencyKey {
+			what = "Idempotency-Key " + ev.IdempotencyKey
+		}
+		return nil, hookd.Errorf(hookd.ECONFLICT,
+			"event %s was already published with the %s and a different type or data", old.ID, what)
+	}
+	return &hookd.PublishResult{Event: old, Duplicate: true}, nil
+}
+
+func (s *Store) insertDelivery(w *wtx, ev *hookd.Event, wh *hookd.Webhook, p hookd.PublishParams, token int64) (*hookd.Delivery, error) {
+	now := p.Now
+	d := &hookd.Delivery{ID: hookd.NewID(hookd.PrefixDelivery, now), ProjectID: ev.ProjectID, EventID: ev.ID,
+		EventType: ev.Type, WebhookID: wh.ID, State: hookd.StatePending, Trigger: p.Trigger,
+		NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now, EventSeq: ev.Seq}
+	if d.Trigger == "" {
+		d.Trigger = hookd.TriggerAuto
+	}
+	var due any = ns(now)
+	owner := ""
+	switch {
+	case p.LeaseOwner != "" && (!wh.Ordered || p.Only != ""):
+		due, owner, d.LeaseToken = ns(p.LeaseUntil), p.LeaseOwner, token
+	case wh.Ordered:
+		due = nil
+	default:
+		w.markDue()
+	}
+	rows, err := w.query(`INSERT INTO deliveries (id, project_id, event_seq, event_id, event_type, webhook_id, state,
+		trigger_name, next_attempt_at, due_at, lease_owner, lease_token, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		d.ID, d.ProjectID, ev.Seq, ev.ID, ev.Type, wh.ID, string(d.Trigger), ns(now), due, owner, d.LeaseToken, ns(now), ns(now))
+	if err != nil {
+		return nil, s.wrap(err, "")
+	}
+	if _, err := scanOneInt(rows, &d.Seq); err != nil {
+		return nil, s.wrap(err, "")
+	}
+	if wh.Ordered && owner == "" {
+		if err := s.promote(w, wh.ID); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// randomToken returns a positive random lease token.
+func randomToken() int64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return int64(binary.BigEndian.Uint64(b[:])>>1) | 1
+}
+
+const eventColumns = `seq, id, project_id, type, data, timestamp, idempotency_key, created_at`
+
+func scanEvent(sc scanner) (*hookd.Event, int64, error) {
+	ev, err := scanEventWith(sc)
+	if err != nil {
+		return nil, 0, err
+	}
+	return ev, ev.Seq, nil
+}
+
+func scanEventWith(sc scanner, extra ...any) (*hookd.Event, error) {
+	var ev hookd.Event
+	var data string
+	var ts, created int64
+	var idem sql.NullString
+	dest := append([]any{&ev.Seq, &ev.ID, &ev.ProjectID, &ev.Type, &data, &ts, &idem, &created}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return nil, err
+	}
+	ev.Data = []byte(data)
+	ev.Timestamp, ev.CreatedAt, ev.IdempotencyKey = fromNS(ts), fromNS(created), idem.String
+	return &ev, nil
+}
+
+// EventGet returns one event, or ENOTFOUND.
+func (s *Store) EventGet(ctx context.Context, projectID, id string) (*hookd.Event, error) {
+	rows, err := s.query(ctx, `SELECT `+eventColumns+` FROM events WHERE project_id = ? AND id = ?`, projectID, id)
+	if err != nil {
+		return nil, s.wrap(err, "")
+	}
+	list, _, err := collect(rows, 1, scanEvent)
+	if err != nil {
+		return nil, s.wrap(err, "")
+	}
+	if len(list) == 0 {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "event %s not found", id)
+	}
+	return list[0], nil
+}
+
+// EventList returns events newest first.
+func (s *Store) EventList(ctx context.Context, f hookd.EventFilter) ([]*hookd.Event, string, error) {
+	before, err := beforeCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := hookd.PageLimit(f.Limit)
+	q := strings.Builder{}
+	q.WriteString(`SELECT ` + eventColumns + ` FROM events WHERE project_id = ? AND seq < ?`)
+	args := []any{f.ProjectID, before}
+	switch prefix, isPrefix := strings.CutSuffix(f.Type, "*"); {
+	case f.Type == "" || f.Type == "*":
+	case isPrefix:
+		// deploy.* is the range [deploy., deploy/): '/' follows '.' in ASCII.
+		q.WriteString(` AND type >= ? AND type < ?`)
+		args = append(args, prefix, prefix[:len(prefix)-1]+"/")
+	default:
+		q.WriteString(` AND type = ?`)
+		args = append(args, f.Type)
+	}
+	if !f.Since.IsZero() {
+		q.WriteString(` AND created_at >= ?`)
+		args = append(args, ns(f.Since))
+	}
+	if !f.Until.IsZero() {
+		q.WriteString(` AND created_at < ?`)
+		args = append(args, ns(f.Until))
+	}
+	q.WriteString(` ORDER BY seq DESC LIMIT ?`)
+	args = append(args, limit+1)
+	rows, err := s.query(ctx, q.String(), args...)
+	if err != nil {
+		return nil, "", s.wrap(err, "")
+	}
+	list, next, err := collect(rows, limit, scanEvent)
+	return list, next, s.wrap(err, "")
+}

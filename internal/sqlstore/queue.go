@@ -1,0 +1,282 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// DeliveryClaim leases up to p.Limit due deliveries to p.Owner and returns
+// them with their events.
+func (s *Store) DeliveryClaim(ctx context.Context, p hookd.ClaimParams) ([]*hookd.Job, error) {
+	var jobs []*hookd.Job
+	err := s.writers.do(ctx, func(w *wtx) error {
+		rows, err := w.query(s.d.Claim, ns(p.LeaseUntil), p.Owner, randomToken(), ns(p.Now), ns(p.Now),
+			jsonList(p.Exclude), p.Limit)
+		if err != nil {
+			return s.wrap(err, "")
+		}
+		list, _, err := collect(rows, 1<<30, scanDelivery)
+		if err != nil || len(list) == 0 {
+			return s.wrap(err, "")
+		}
+		jobs, err = s.attachEvents(w, list)
+		return err
+	})
+	return jobs, err
+}
+
+// attachEvents loads the events of claimed deliveries, in one query.
+func (s *Store) attachEvents(w *wtx, list []*hookd.Delivery) ([]*hookd.Job, error) {
+	seqs := make([]int64, 0, len(list))
+	for _, d := range list {
+		seqs = append(seqs, d.EventSeq)
+	}
+	slices.Sort(seqs)
+	seqs = slices.Compact(seqs)
+	rows, err := w.query(`SELECT `+eventColumns+` FROM events WHERE seq IN ({{int}})`, jsonList(seqs))
+	if err != nil {
+		return nil, s.wrap(err, "")
+	}
+	events, _, err := collect(rows, 1<<30, scanEvent)
+	if err != nil {
+		return nil, s.wrap(err, "")
+	}
+	bySeq := make(map[int64]*hookd.Event, len(events))
+	for _, ev := range events {
+		bySeq[ev.Seq] = ev
+	}
+	jobs := make([]*hookd.Job, 0, len(list))
+	for _, d := range list {
+		jobs = append(jobs, &hookd.Job{Delivery: d, Event: bySeq[d.EventSeq]})
+	}
+	return jobs, nil
+}
+
+// DeliveryRenew extends the leases still held under refs.
+func (s *Store) DeliveryRenew(ctx context.Context, refs []hookd.LeaseRef, until time.Time) (int, error) {
+	var n int64
+	err := s.writers.do(ctx, func(w *wtx) error {
+		for _, r := range refs {
+			k, err := w.execN(`UPDATE deliveries SET due_at = ? WHERE seq = ? AND lease_token = ? AND state = 0`,
+				ns(until), r.Seq, r.Token)
+			if err != nil {
+				return s.wrap(err, "")
+			}
+			n += k
+		}
+		return nil
+	})
+	return int(n), err
+}
+
+// DeliveryNextDue returns when the earliest pending delivery is due.
+func (s *Store) DeliveryNextDue(ctx context.Context) (time.Time, bool, error) {
+	var due sql.NullInt64
+	if err := s.queryRow(ctx, []any{&due}, `SELECT min(due_at) FROM deliveries WHERE due_at IS NOT NULL`); err != nil {
+		return time.Time{}, false, s.wrap(err, "")
+	}
+	if !due.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromNS(due.Int64), true, nil
+}
+
+// DeliveryComplete records outcomes in one transaction.
+func (s *Store) DeliveryComplete(ctx context.Context, outcomes []*hookd.Outcome) error {
+	return s.writers.do(ctx, func(w *wtx) error {
+		streaks := map[string]*streak{}
+		for _, o := range outcomes {
+			held, err := s.complete(w, o)
+			if err != nil {
+				return err
+			}
+			if o.Attempt != nil && (held || o.Attempt.Outcome == hookd.OutcomeSucceeded) {
+				countStreak(streaks, o)
+			}
+		}
+		return s.applyStreaks(w, streaks)
+	})
+}
+
+// complete records one outcome and reports whether its lease was still held.
+func (s *Store) complete(w *wtx, o *hookd.Outcome) (bool, error) {
+	d := o.Delivery
+	if o.Attempt != nil {
+		if err := s.insertAttempt(w, d, o.Attempt); err != nil {
+			return false, err
+		}
+	}
+	n, err := s.updateDelivery(w, o)
+	if err != nil || n == 0 {
+		return false, err
+	}
+	if o.State == hookd.StatePending {
+		w.markDue()
+	} else if o.Ordered {
+		if err := s.promote(w, d.WebhookID); err != nil {
+			return true, err
+		}
+	}
+	if o.DisableReason != "" {
+		return true, s.disable(w, d.ProjectID, d.WebhookID, o.DisableReason, o.Now)
+	}
+	return true, nil
+}
+
+func (s *Store) updateDelivery(w *wtx, o *hookd.Outcome) (int64, error) {
+	d, a, now := o.Delivery, o.Attempt, ns(o.Now)
+	tried, status, lastErr := 0, 0, ""
+	var last any
+	if a != nil {
+		tried, last, lastErr = 1, ns(a.StartedAt), a.Error
+		if a.Response != nil {
+			status = a.Response.Status
+		}
+	}
+	var n int64
+	var err error
+	if o.State == hookd.StatePending {
+		next := ns(o.NextAttemptAt)
+		n, err = w.execN(`UPDATE deliveries SET next_attempt_at = ?,
+			due_at = CASE WHEN EXISTS (SELECT 1 FROM webhooks WHERE id = ? AND active = 1) THEN ? ELSE NULL END,
+			lease_owner = '', lease_token = 0, attempt_count = attempt_count + ?,
+			last_attempt_at = COALESCE(?, last_attempt_at),
+			last_status = CASE WHEN ? = 1 THEN ? ELSE last_status END,
+			last_error = CASE WHEN ? = 1 THEN ? ELSE last_error END,
+			trigger_name = CASE WHEN ? = 1 THEN 'auto' ELSE trigger_name END, updated_at = ?
+			WHERE seq = ? AND lease_token = ? AND state = 0`,
+			next, d.WebhookID, next, tried, last, tried, status, tried, lastErr, tried, now, d.Seq, d.LeaseToken)
+	} else {
+		n, err = w.execN(`UPDATE deliveries SET state = ?, next_attempt_at = NULL, due_at = NULL, lease_owner = '',
+			lease_token = 0, attempt_count = attempt_count + ?, last_attempt_at = COALESCE(?, last_attempt_at),
+			last_status = ?, last_error = ?, completed_at = ?, updated_at = ?
+			WHERE seq = ? AND lease_token = ? AND state = 0`,
+			stateCodes[o.State], tried, last, status, lastErr, now, now, d.Seq, d.LeaseToken)
+	}
+	return n, s.wrap(err, "")
+}
+
+func (s *Store) insertAttempt(w *wtx, d *hookd.Delivery, a *hookd.Attempt) error {
+	reqHeaders, _ := json.Marshal(a.Request.Headers)
+	var reqBody, respHeaders, respBody, respMeta any
+	if !a.Request.BodyIsEnvelope {
+		reqBody = a.Request.Body
+	}
+	status := 0
+	if r := a.Response; r != nil {
+		status = r.Status
+		h, _ := json.Marshal(r.Headers)
+		respHeaders, respBody = string(h), r.Body
+		if r.BodyEncoding != "" || r.Truncated {
+			m, _ := json.Marshal(responseMeta{r.BodyEncoding, r.Truncated})
+			respMeta = string(m)
+		}
+	}
+	_, err := w.exec(`INSERT INTO attempts (id, delivery_seq, number, trigger_name, outcome, started_at, duration_ns,
+		request_method, request_url, request_headers, request_body, response_status, response_headers, response_body,
+		response_meta, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, d.Seq, a.Number, string(a.Trigger), a.Outcome, ns(a.StartedAt), int64(a.DurationMS*1e6),
+		a.Request.Method, a.Request.URL, string(reqHeaders), reqBody, status, respHeaders, respBody, respMeta, a.Error)
+	return s.wrap(err, "")
+}
+
+// disable turns a webhook off for reason (410 Gone, failure streak) and
+// parks its pending deliveries.
+func (s *Store) disable(w *wtx, projectID, webhookID, reason string, now time.Time) error {
+	n, err := w.execN(`UPDATE webhooks SET active = 0, disabled_reason = ?, updated_at = ? WHERE id = ? AND active = 1`,
+		reason, ns(now), webhookID)
+	if err != nil || n == 0 {
+		return s.wrap(err, "")
+	}
+	if err := s.bumpVersion(w, projectID); err != nil {
+		return err
+	}
+	return s.reschedule(w, webhookID, false, false)
+}
+
+// streak is the change a batch of outcomes makes to a webhook's failure
+// streak: reset (a success) and then add failures.
+type streak struct {
+	reset bool
+	add   int
+	since time.Time
+}
+
+func countStreak(m map[string]*streak, o *hookd.Outcome) {
+	a := o.Attempt
+	if a.Trigger == hookd.TriggerTest && a.Outcome != hookd.OutcomeSucceeded {
+		return // a failed test says nothing about real deliveries
+	}
+	st := m[o.Delivery.WebhookID]
+	if st == nil {
+		st = &streak{}
+		m[o.Delivery.WebhookID] = st
+	}
+	if a.Outcome == hookd.OutcomeSucceeded {
+		*st = streak{reset: true}
+		return
+	}
+	if st.add == 0 {
+		st.since = a.StartedAt
+	}
+	st.add++
+}
+
+func (s *Store) applyStreaks(w *wtx, m map[string]*streak) error {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // a fixed lock order across concurrent writers
+	for _, id := range ids {
+		st := m[id]
+		var err error
+		switch {
+		case st.reset && st.add == 0:
+			_, err = w.exec(`UPDATE webhooks SET failure_streak = 0, failing_since = NULL WHERE id = ? AND failure_streak <> 0`, id)
+		case st.reset:
+			_, err = w.exec(`UPDATE webhooks SET failure_streak = ?, failing_since = ? WHERE id = ?`, st.add, ns(st.since), id)
+		default:
+			_, err = w.exec(`UPDATE webhooks SET failure_streak = failure_streak + ?, failing_since = COALESCE(failing_since, ?)
+				WHERE id = ?`, st.add, ns(st.since), id)
+		}
+		if err != nil {
+			return s.wrap(err, "")
+		}
+	}
+	return nil
+}
+
+// Prune deletes up to limit finished deliveries (with their attempts) whose
+// events are older than before, then up to limit such events left without
+// deliveries.
+func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
+	var total int64
+	err := s.writers.do(ctx, func(w *wtx) error {
+		var cut sql.NullInt64
+		if err := w.queryRow([]any{&cut}, `SELECT max(seq) FROM events WHERE created_at < ?`, ns(before)); err != nil {
+			return s.wrap(err, "")
+		}
+		if !cut.Valid {
+			return nil
+		}
+		const victims = `SELECT seq FROM deliveries WHERE event_seq <= ? AND state <> 0 ORDER BY event_seq LIMIT ?`
+		if _, err := w.exec(`DELETE FROM attempts WHERE delivery_seq IN (`+victims+`)`, cut.Int64, limit); err != nil {
+			return s.wrap(err, "")
+		}
+		n, err := w.execN(`DELETE FROM deliveries WHERE seq IN (`+victims+`)`, cut.Int64, limit)
+		if err != nil {
+			return s.wrap(err, "")
+		}
+		m, err := w.execN(`DELETE FROM events WHERE seq IN (SELECT e.seq FROM events e WHERE e.seq <= ?
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq) ORDER BY e.seq LIMIT ?)`, cut.Int64, limit)
+		total = n + m
+		return s.wrap(err, "")
+	})
+	return int(total), err
+}

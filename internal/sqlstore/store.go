@@ -1,0 +1,231 @@
+// Package sqlstore implements hookd.Store over database/sql for both SQL
+// dialects hookd supports. The sqlite and postgres packages open their
+// databases, run their migrations and pass a Dialect holding the few
+// statements that differ; every other query is shared, so the two stores
+// cannot drift apart. Writes go through group-committing writers (see
+// writer.go): concurrent publishes and attempt records share transactions.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// Dialect holds what differs between SQL databases.
+type Dialect struct {
+	// Name is "sqlite" or "postgres".
+	Name string
+	// Rebind turns a query written with ? placeholders into the dialect's.
+	Rebind func(query string) string
+	// TextList and IntList are subqueries yielding one row per element of a
+	// JSON array (of strings, of integers) passed as one parameter, e.g.
+	// "SELECT value FROM json_each(?)". Queries splice them in with the
+	// {{text}} and {{int}} placeholders.
+	TextList, IntList string
+	// Claim is the claim statement. Parameters, in order: lease due_at,
+	// owner, token, updated_at, now, excluded webhook ids (JSON array),
+	// limit. It returns the columns of DeliveryColumns.
+	Claim string
+	// LockWebhook is run before changing the FIFO chain of an ordered
+	// webhook (parameter: webhook id); it must serialise such changes across
+	// nodes. SQLite has one writer and uses a no-op.
+	LockWebhook string
+	// Greatest is the name of the two-argument maximum function (max or GREATEST).
+	Greatest string
+	// Interpret turns a driver error into a hookd error: unique violations
+	// into ECONFLICT, a full disk into EUNAVAILABLE; anything else unchanged.
+	Interpret func(err error) error
+}
+
+// Config configures a Store.
+type Config struct {
+	Dialect Dialect
+	// Write is the database writes go to; Read serves reads (it may be the same).
+	Write, Read *sql.DB
+	// Writers is how many group-commit writers run (1 for SQLite).
+	Writers int
+	// MaxBatch bounds how many writes share one transaction.
+	MaxBatch int
+	// Sealer encrypts secrets at rest.
+	Sealer hookd.Sealer
+	// Notify, when set, is called after every commit that made deliveries
+	// due (PostgreSQL sends NOTIFY to wake other nodes).
+	Notify func()
+	Logger Logger
+}
+
+// Logger is the part of *slog.Logger the store uses.
+type Logger interface {
+	Warn(msg string, args ...any)
+}
+
+// Store implements hookd.Store.
+type Store struct {
+	d       Dialect
+	wdb     *sql.DB
+	rdb     *sql.DB
+	sealer  hookd.Sealer
+	writers *writerPool
+	index   hookd.IndexCache
+	notify  func()
+	log     Logger
+
+	mu    sync.Mutex
+	stmts map[stmtKey]*sql.Stmt
+}
+
+type stmtKey struct {
+	db    *sql.DB
+	query string
+}
+
+var _ hookd.Store = (*Store)(nil)
+
+// New returns a Store over an opened, migrated database and starts its writers.
+func New(c Config) *Store {
+	if c.Writers < 1 {
+		c.Writers = 1
+	}
+	if c.MaxBatch < 1 {
+		c.MaxBatch = 256
+	}
+	s := &Store{d: c.Dialect, wdb: c.Write, rdb: c.Read, sealer: c.Sealer, notify: c.Notify,
+		log: c.Logger, stmts: map[stmtKey]*sql.Stmt{}}
+	if s.notify == nil {
+		s.notify = func() {}
+	}
+	s.writers = newWriterPool(s, c.Writers, c.MaxBatch)
+	return s
+}
+
+// Close stops the writers after the writes already submitted, and closes
+// the prepared statements. It does not close the databases.
+func (s *Store) Close() error {
+	s.writers.close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, st := range s.stmts {
+		_ = st.Close()
+		delete(s.stmts, k)
+	}
+	return nil
+}
+
+// Ping returns nil when both databases answer and the schema is in place.
+func (s *Store) Ping(ctx context.Context) error {
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil {
+		return s.wrap(err, "database not reachable")
+	}
+	if n == 0 {
+		return hookd.Errorf(hookd.EUNAVAILABLE, "database not migrated")
+	}
+	return nil
+}
+
+// stmt returns a prepared statement for query on db, preparing it once.
+func (s *Store) stmt(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+	k := stmtKey{db, query}
+	s.mu.Lock()
+	st := s.stmts[k]
+	s.mu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	st, err := db.PrepareContext(ctx, s.d.Rebind(s.expand(query)))
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", query, err)
+	}
+	s.mu.Lock()
+	if cur := s.stmts[k]; cur != nil {
+		_ = st.Close()
+		st = cur
+	} else {
+		s.stmts[k] = st
+	}
+	s.mu.Unlock()
+	return st, nil
+}
+
+// query runs a read query on the read database.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.stmt(ctx, s.rdb, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// queryRow runs a one-row read query on the read database and scans it.
+func (s *Store) queryRow(ctx context.Context, dest []any, query string, args ...any) error {
+	st, err := s.stmt(ctx, s.rdb, query)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+// wrap turns err into a hookd error: sql.ErrNoRows into ENOTFOUND with
+// notFound as message, driver errors through the dialect, others EINTERNAL.
+func (s *Store) wrap(err error, notFound string) error {
+	if err == nil {
+		return nil
+	}
+	var he *hookd.Error
+	switch {
+	case errors.As(err, &he):
+		return err
+	case errors.Is(err, sql.ErrNoRows):
+		return hookd.Errorf(hookd.ENOTFOUND, "%s", notFound)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	if e := s.d.Interpret(err); e != err {
+		return e
+	}
+	return hookd.WrapError(hookd.EINTERNAL, err, "database error")
+}
+
+// ns returns t as unix nanoseconds.
+func ns(t time.Time) int64 { return t.UnixNano() }
+
+// nsPtr returns t as unix nanoseconds, or nil for a nil or zero time.
+func nsPtr(t *time.Time) any {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+// nsOrNil returns t as unix nanoseconds, or nil for the zero time.
+func nsOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+// fromNS returns the UTC time of unix nanoseconds.
+func fromNS(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// fromNull returns the time of a nullable column, or nil.
+func fromNull(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromNS(n.Int64)
+	return &t
+}
+
+// expand splices the dialect's list subqueries into query.
+func (s *Store) expand(query string) string {
+	query = strings.ReplaceAll(query, "{{text}}", s.d.TextList)
+	return strings.ReplaceAll(query, "{{int}}", s.d.IntList)
+}

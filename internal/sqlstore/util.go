@@ -1,0 +1,114 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"math"
+	"strings"
+
+	"github.com/hookd/hookd"
+)
+
+type scanner interface{ Scan(...any) error }
+
+// collect scans rows (at most limit+1 were asked for) and returns up to
+// limit items and the cursor of the next page, keyed by each row's seq.
+func collect[T any](rows *sql.Rows, limit int, scan func(scanner) (T, int64, error)) ([]T, string, error) {
+	defer rows.Close()
+	var list []T
+	var last int64
+	next := ""
+	for rows.Next() {
+		if len(list) == limit {
+			next = hookd.EncodeCursor(last)
+			break
+		}
+		item, seq, err := scan(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		list = append(list, item)
+		last = seq
+	}
+	return list, next, rows.Err()
+}
+
+// collectByName is collect for lists ordered by a name.
+func collectByName[T any](rows *sql.Rows, limit int, scan func(scanner) (T, string, error)) ([]T, string, error) {
+	defer rows.Close()
+	var list []T
+	var last string
+	next := ""
+	for rows.Next() {
+		if len(list) == limit {
+			next = base64.RawURLEncoding.EncodeToString([]byte("n:" + last))
+			break
+		}
+		item, name, err := scan(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		list = append(list, item)
+		last = name
+	}
+	return list, next, rows.Err()
+}
+
+// beforeCursor returns the seq below which a newest-first page starts.
+func beforeCursor(c string) (int64, error) {
+	pos, err := hookd.DecodeCursor(c)
+	if err != nil {
+		return 0, err
+	}
+	if pos == 0 {
+		return math.MaxInt64, nil
+	}
+	return pos, nil
+}
+
+// nameCursor returns the name after which a by-name page starts.
+func nameCursor(c string) (string, error) {
+	if c == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || !strings.HasPrefix(string(b), "n:") {
+		return "", hookd.Errorf(hookd.EMALFORMED, "cursor %q is not valid; use the next_cursor of a previous page", c)
+	}
+	return string(b[2:]), nil
+}
+
+// rowsOrNotFound returns err wrapped, or ENOTFOUND with msg when no row changed.
+func rowsOrNotFound(s *Store, n int64, err error, msg string) error {
+	if err != nil {
+		return s.wrap(err, msg)
+	}
+	if n == 0 {
+		return hookd.Errorf(hookd.ENOTFOUND, "%s", msg)
+	}
+	return nil
+}
+
+func nullJSON(raw json.RawMessage) any {
+	if len(raw) == 0 {
+		return nil
+	}
+	return string(raw)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// jsonList returns items as a JSON array, for Dialect.JSONArray parameters.
+func jsonList[T any](items []T) string {
+	b, _ := json.Marshal(items)
+	if len(items) == 0 {
+		return "[]"
+	}
+	return string(b)
+}

@@ -1,0 +1,202 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+
+	"github.com/hookd/hookd"
+)
+
+// writerPool runs writes in group-committed transactions. Each writer takes
+// the first waiting write, then every other write already waiting (up to
+// maxBatch), runs each inside its own savepoint and commits once: N
+// concurrent publishes cost one commit (one fsync) instead of N. A write
+// that fails rolls back to its savepoint without touching the others.
+type writerPool struct {
+	s        *Store
+	ops      chan *writeOp // unbuffered: a send succeeds only when a writer takes it
+	stopped  chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+	maxBatch int
+}
+
+type writeOp struct {
+	fn   func(*wtx) error
+	err  error
+	due  bool // the write made deliveries due: wake dispatchers after commit
+	done chan struct{}
+}
+
+func newWriterPool(s *Store, n, maxBatch int) *writerPool {
+	p := &writerPool{s: s, ops: make(chan *writeOp), stopped: make(chan struct{}), maxBatch: maxBatch}
+	p.wg.Add(n)
+	for range n {
+		go p.loop()
+	}
+	return p
+}
+
+// do runs fn in a write transaction shared with other writes and returns its
+// error, or the commit's. Once submitted, fn runs even when ctx ends, so do
+// waits for it; ctx only bounds the wait for a free writer.
+func (p *writerPool) do(ctx context.Context, fn func(*wtx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	op := &writeOp{fn: fn, done: make(chan struct{})}
+	select {
+	case p.ops <- op:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.stopped:
+		return hookd.Errorf(hookd.EUNAVAILABLE, "the store is closed")
+	}
+	<-op.done
+	return op.err
+}
+
+func (p *writerPool) close() {
+	p.stopOnce.Do(func() { close(p.stopped) })
+	p.wg.Wait()
+}
+
+func (p *writerPool) loop() {
+	defer p.wg.Done()
+	batch := make([]*writeOp, 0, p.maxBatch)
+	for {
+		select {
+		case op := <-p.ops:
+			batch = append(batch[:0], op)
+		case <-p.stopped:
+			return
+		}
+	gather:
+		for len(batch) < p.maxBatch {
+			select {
+			case op := <-p.ops:
+				batch = append(batch, op)
+			default:
+				break gather
+			}
+		}
+		p.run(batch)
+	}
+}
+
+func (p *writerPool) run(batch []*writeOp) {
+	ctx := context.Background()
+	err := p.runTx(ctx, batch)
+	due := false
+	for _, op := range batch {
+		if err != nil && op.err == nil {
+			op.err = err
+		}
+		due = due || (op.err == nil && op.due)
+	}
+	if err != nil {
+		p.s.index.Clear() // it may hold an index built from writes that did not commit
+	}
+	if due {
+		p.s.notify()
+	}
+	for _, op := range batch {
+		close(op.done)
+	}
+}
+
+// runTx runs the batch in one transaction and returns the error that failed
+// the whole transaction (begin, savepoint or commit), if any.
+func (p *writerPool) runTx(ctx context.Context, batch []*writeOp) error {
+	tx, err := p.s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return p.s.wrap(err, "")
+	}
+	w := &wtx{tx: tx, s: p.s, ctx: ctx}
+	if len(batch) == 1 {
+		op := batch[0]
+		w.op = op
+		if op.err = op.fn(w); op.err != nil {
+			_ = tx.Rollback()
+			return nil
+		}
+		return p.s.wrap(tx.Commit(), "")
+	}
+	for _, op := range batch {
+		w.op = op
+		if err := p.runSavepoint(w, op); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
+	return p.s.wrap(tx.Commit(), "")
+}
+
+func (p *writerPool) runSavepoint(w *wtx, op *writeOp) error {
+	if _, err := w.tx.ExecContext(w.ctx, "SAVEPOINT op"); err != nil {
+		return p.s.wrap(err, "")
+	}
+	if op.err = op.fn(w); op.err != nil {
+		op.due = false
+		if _, err := w.tx.ExecContext(w.ctx, "ROLLBACK TO SAVEPOINT op"); err != nil {
+			return p.s.wrap(err, "")
+		}
+	}
+	if _, err := w.tx.ExecContext(w.ctx, "RELEASE SAVEPOINT op"); err != nil {
+		return p.s.wrap(err, "")
+	}
+	return nil
+}
+
+// wtx is the transaction a write runs in, with prepared-statement helpers.
+type wtx struct {
+	tx  *sql.Tx
+	s   *Store
+	ctx context.Context
+	op  *writeOp
+}
+
+// markDue records that the write made deliveries due.
+func (w *wtx) markDue() { w.op.due = true }
+
+func (w *wtx) stmt(query string) (*sql.Stmt, error) {
+	st, err := w.s.stmt(w.ctx, w.s.wdb, query)
+	if err != nil {
+		return nil, err
+	}
+	return w.tx.StmtContext(w.ctx, st), nil
+}
+
+func (w *wtx) exec(query string, args ...any) (sql.Result, error) {
+	st, err := w.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(w.ctx, args...)
+}
+
+// execN runs query and returns how many rows it changed.
+func (w *wtx) execN(query string, args ...any) (int64, error) {
+	res, err := w.exec(query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (w *wtx) query(query string, args ...any) (*sql.Rows, error) {
+	st, err := w.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(w.ctx, args...)
+}
+
+func (w *wtx) queryRow(dest []any, query string, args ...any) error {
+	st, err := w.stmt(query)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(w.ctx, args...).Scan(dest...)
+}
