@@ -100,11 +100,15 @@ type PublishParams struct {
 	Only string
 	// Trigger is the trigger of the new deliveries (auto, or test).
 	Trigger Trigger
-	// LeaseOwner, when set, inserts the deliveries already leased to it until
-	// LeaseUntil, so the publishing node delivers them without a claim. Ordered
-	// webhooks' deliveries are never leased at publish.
+	// LeaseOwner, when set, inserts up to LeaseMax deliveries already leased
+	// to it until LeaseUntil, so the publishing node delivers them without a
+	// claim. Ordered webhooks' deliveries are never leased at publish (except
+	// with Only).
 	LeaseOwner string
 	LeaseUntil time.Time
+	// LeaseMax bounds how many deliveries are leased at publish (the
+	// publishing node's free capacity); the others are left due for any node.
+	LeaseMax int
 	Now        time.Time
 }
 

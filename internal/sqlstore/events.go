@@ -55,8 +55,13 @@ func (s *Store) publish(w *wtx, p hookd.PublishParams) (*hookd.PublishResult, er
 	}
 	res := &hookd.PublishResult{Event: ev}
 	token := randomToken()
+	leases := p.LeaseMax
 	for _, wh := range targets {
-		d, err := s.insertDelivery(w, ev, wh, p, token)
+		lease := p.LeaseOwner != "" && leases > 0 && (!wh.Ordered || p.Only != "")
+		if lease {
+			leases--
+		}
+		d, err := s.insertDelivery(w, ev, wh, p, lease, token)
 		if err != nil {
 			return nil, err
 		}
@@ -119,7 +124,7 @@ func (s *Store) duplicate(w *wtx, ev *hookd.Event, fingerprint []byte) (*hookd.P
 	return &hookd.PublishResult{Event: old, Duplicate: true}, nil
 }
 
-func (s *Store) insertDelivery(w *wtx, ev *hookd.Event, wh *hookd.Webhook, p hookd.PublishParams, token int64) (*hookd.Delivery, error) {
+func (s *Store) insertDelivery(w *wtx, ev *hookd.Event, wh *hookd.Webhook, p hookd.PublishParams, lease bool, token int64) (*hookd.Delivery, error) {
 	now := p.Now
 	d := &hookd.Delivery{ID: hookd.NewID(hookd.PrefixDelivery, now), ProjectID: ev.ProjectID, EventID: ev.ID,
 		EventType: ev.Type, WebhookID: wh.ID, State: hookd.StatePending, Trigger: p.Trigger,
@@ -130,7 +135,7 @@ func (s *Store) insertDelivery(w *wtx, ev *hookd.Event, wh *hookd.Webhook, p hoo
 	var due any = ns(now)
 	owner := ""
 	switch {
-	case p.LeaseOwner != "" && (!wh.Ordered || p.Only != ""):
+	case lease:
 		due, owner, d.LeaseToken = ns(p.LeaseUntil), p.LeaseOwner, token
 	case wh.Ordered:
 		due = nil
