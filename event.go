@@ -109,7 +109,7 @@ type PublishParams struct {
 	// LeaseMax bounds how many deliveries are leased at publish (the
 	// publishing node's free capacity); the others are left due for any node.
 	LeaseMax int
-	Now        time.Time
+	Now      time.Time
 }
 
 // PublishResult is the output of Store.EventPublish.

@@ -170,7 +170,7 @@ func TestValidatorRoundTrip(t *testing.T) {
 	valid := []exchange{
 		{name: "health", method: "GET", target: "/healthz", status: 200, resp: Health{Status: "ok"}},
 		{name: "create", method: "POST", target: "/v1/projects/prj_1/webhooks",
-			body: CreateWebhookRequest{Name: "n", URL: "https://x", Events: []string{"a"}, MaxAttempts: &maxAttempts},
+			body:   CreateWebhookRequest{Name: "n", URL: "https://x", Events: []string{"a"}, MaxAttempts: &maxAttempts},
 			status: 201, resp: fixtureWebhook()},
 		{name: "create minimal", method: "POST", target: "/v1/projects/prj_1/webhooks",
 			body: CreateWebhookRequest{Events: []string{}}, status: 201, resp: minimal},

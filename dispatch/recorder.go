@@ -1,0 +1,134 @@
+package dispatch
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// maxRecordBatch bounds the outcomes written in one transaction.
+const maxRecordBatch = 512
+
+// recorder writes outcomes in batches: whatever arrived while the previous
+// batch was being written goes in the next transaction. A failed write is
+// retried with backoff; meanwhile leases may run out, and then the
+// attempts are still recorded but the deliveries are claimed again.
+type recorder struct {
+	store hookd.Store
+	log   *slog.Logger
+	hint  func(time.Time)
+
+	in     chan *hookd.Outcome
+	done   chan struct{}
+	mu     sync.RWMutex
+	closed bool
+	// stopCtx bounds the retries of the last writes at shutdown. It is
+	// atomic, not under mu: the loop reads it while add may hold mu.
+	stopCtx atomic.Pointer[context.Context]
+}
+
+func newRecorder(s hookd.Store, log *slog.Logger, hint func(time.Time)) *recorder {
+	return &recorder{store: s, log: log, hint: hint,
+		in: make(chan *hookd.Outcome, 4*maxRecordBatch), done: make(chan struct{})}
+}
+
+func (r *recorder) start() { go r.loop() }
+
+// add queues o for writing. After stop, o is dropped with a warning: its
+// lease runs out and the delivery is attempted again.
+func (r *recorder) add(o *hookd.Outcome) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.closed {
+		r.log.Warn("outcome after shutdown dropped; the delivery will be attempted again", "delivery_id", o.Delivery.ID)
+		return
+	}
+	r.in <- o
+}
+
+// stop writes what is queued, retrying until ctx is done, and returns the
+// error of the last failed write, if any.
+func (r *recorder) stop(ctx context.Context) error {
+	r.stopCtx.Store(&ctx)
+	r.mu.Lock()
+	r.closed = true
+	close(r.in)
+	r.mu.Unlock()
+	<-r.done
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+func (r *recorder) loop() {
+	defer close(r.done)
+	batch := make([]*hookd.Outcome, 0, maxRecordBatch)
+	for o := range r.in {
+		batch = append(batch[:0], o)
+	fill:
+		for len(batch) < maxRecordBatch {
+			select {
+			case o, ok := <-r.in:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		r.write(batch)
+		clear(batch)
+	}
+}
+
+// write stores batch, retrying with backoff until it succeeds or, once
+// stopping, the stop context ends.
+func (r *recorder) write(batch []*hookd.Outcome) {
+	wait := 50 * time.Millisecond
+	for {
+		err := r.store.DeliveryComplete(context.Background(), batch)
+		if err == nil {
+			r.hintNext(batch)
+			return
+		}
+		r.log.Error("recording delivery outcomes failed; retrying", "outcomes", len(batch), "err", err, "retry_in", wait)
+		if ctx := r.stopping(); ctx != nil {
+			select {
+			case <-ctx.Done():
+				r.log.Error("outcomes not recorded at shutdown; their deliveries will be attempted again", "outcomes", len(batch))
+				return
+			case <-time.After(wait):
+			}
+		} else {
+			time.Sleep(wait)
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// stopping returns the stop context, or nil before stop.
+func (r *recorder) stopping() context.Context {
+	if p := r.stopCtx.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// hintNext tells the claim loop when the earliest retry in batch is due.
+func (r *recorder) hintNext(batch []*hookd.Outcome) {
+	var next time.Time
+	for _, o := range batch {
+		if o.State == hookd.StatePending && (next.IsZero() || o.NextAttemptAt.Before(next)) {
+			next = o.NextAttemptAt
+		}
+	}
+	if !next.IsZero() {
+		r.hint(next)
+	}
+}
