@@ -112,7 +112,7 @@ type Dispatcher struct {
 	waiting  []*lane // lanes with queued work waiting for a free slot
 	// runningItems are the attempts running, whose leases the renewer extends.
 	runningItems map[*item]struct{}
-	wokenAt  time.Time
+	wokenAt      time.Time
 }
 
 // New returns a Dispatcher for c; it returns an error when c lacks its Store or Sender.
