@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// receivers are the bench's webhook endpoints on 127.0.0.1. They record,
+// once per webhook and event, the time from publish to receipt.
+type receivers struct {
+	srv    *http.Server
+	addr   string
+	expect atomic.Int64
+	got    atomic.Int64
+	done   chan struct{}
+	once   sync.Once
+
+	mu   sync.Mutex
+	seen map[string]struct{}
+	lat  []int64
+}
+
+func startReceivers(n, expect int) (*receivers, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("receivers: %w", err)
+	}
+	r := &receivers{addr: ln.Addr().String(), done: make(chan struct{}),
+		seen: make(map[string]struct{}, expect), lat: make([]int64, 0, expect)}
+	r.expect.Store(int64(expect))
+	r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
+	go r.srv.Serve(ln)
+	return r, nil
+}
+
+func (r *receivers) url(i int) string { return fmt.Sprintf("http://%s/w/%d", r.addr, i) }
+
+// ServeHTTP records one delivery.
+func (r *receivers) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	now := time.Now().UnixNano()
+	body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	if err != nil || !strings.HasPrefix(req.URL.Path, "/w/") {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	var env struct {
+		Data struct {
+			Sent int64 `json:"sent"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		http.Error(w, "bad JSON", http.StatusBadRequest)
+		return
+	}
+	key := req.URL.Path + " " + req.Header.Get("webhook-id")
+	r.mu.Lock()
+	_, dup := r.seen[key]
+	if !dup {
+		r.seen[key] = struct{}{}
+		r.lat = append(r.lat, now-env.Data.Sent)
+	}
+	r.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+	if !dup && r.got.Add(1) >= r.expect.Load() {
+		r.once.Do(func() { close(r.done) })
+	}
+}
+
+// wait returns when every expected delivery arrived or ctx ends.
+func (r *receivers) wait(ctx context.Context) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for r.got.Load() < r.expect.Load() {
+		select {
+		case <-r.done:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (r *receivers) latencies() []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]int64(nil), r.lat...)
+}
+
+func (r *receivers) close() { r.srv.Close() }

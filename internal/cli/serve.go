@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/netguard"
+	"github.com/hookd/hookd/server"
+)
+
+// serveCmd is `hookd serve`. Every flag has an environment twin HOOKD_<NAME>.
+type serveCmd struct {
+	Addr                 string        `default:"127.0.0.1:8080" env:"HOOKD_ADDR" help:"Address to listen on."`
+	Data                 string        `default:"./hookd-data" env:"HOOKD_DATA" help:"Data directory (database, encryption key); made on first start."`
+	Database             string        `env:"HOOKD_DATABASE" help:"Database: empty for <data>/hookd.db, or sqlite:<path>."`
+	Synchronous          string        `default:"FULL" env:"HOOKD_SYNCHRONOUS" enum:"FULL,NORMAL" help:"SQLite synchronous mode: FULL (every accepted event is on disk) or NORMAL."`
+	AllowPrivateNetworks bool          `env:"HOOKD_ALLOW_PRIVATE_NETWORKS" help:"Allow deliveries to loopback, private and link-local addresses (development only)."`
+	AllowCIDR            string        `name:"allow-cidr" env:"HOOKD_ALLOW_CIDR" help:"Comma-separated address ranges deliveries may reach although private, e.g. 10.1.0.0/16."`
+	RetrySchedule        string        `env:"HOOKD_RETRY_SCHEDULE" help:"Waits between attempts, e.g. 5s,5m,30m,2h,5h,10h,10h (the default)."`
+	ShutdownTimeout      time.Duration `default:"30s" env:"HOOKD_SHUTDOWN_TIMEOUT" help:"How long attempts in flight may finish at SIGINT/SIGTERM."`
+	MaxBodyBytes         int64         `default:"1048576" env:"HOOKD_MAX_BODY_BYTES" help:"Largest publish request body."`
+	LogFormat            string        `default:"text" env:"HOOKD_LOG_FORMAT" enum:"text,json" help:"Log format: text or json."`
+	LogLevel             string        `default:"info" env:"HOOKD_LOG_LEVEL" help:"Log level: debug, info, warn, error."`
+	AdminKey             string        `env:"HOOKD_ADMIN_KEY" help:"An admin API key to accept (else the first start makes one and prints it once)."`
+	EncryptionKey        string        `env:"HOOKD_ENCRYPTION_KEY" help:"Base64 key (32 bytes) encrypting secrets at rest (else <data>/encryption.key)."`
+}
+
+func (c *serveCmd) Run(env *Env) error {
+	log, err := newLogger(env.Stderr, c.LogFormat, c.LogLevel)
+	if err != nil {
+		return err
+	}
+	allow, err := netguard.ParseCIDRs(c.AllowCIDR)
+	if err != nil {
+		return fmt.Errorf("--allow-cidr: %w", err)
+	}
+	var sched hookd.Schedule
+	if c.RetrySchedule != "" {
+		if sched, err = hookd.ParseSchedule(c.RetrySchedule); err != nil {
+			return fmt.Errorf("--retry-schedule: %w", err)
+		}
+	}
+	srv, err := server.New(env.Ctx, server.Config{Addr: c.Addr, DataDir: c.Data, Database: c.Database,
+		Synchronous: c.Synchronous, Policy: netguard.Policy{AllowPrivate: c.AllowPrivateNetworks, Allow: allow},
+		AdminKey: c.AdminKey, EncryptionKey: c.EncryptionKey, ShutdownTimeout: c.ShutdownTimeout,
+		RetrySchedule: sched, MaxBodyBytes: c.MaxBodyBytes, Logger: log, Out: env.Stdout})
+	if err != nil {
+		return err
+	}
+	return srv.Run(env.Ctx)
+}

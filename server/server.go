@@ -1,0 +1,234 @@
+// Package server assembles a hookd node: the store, the dispatcher, the
+// HTTP sender and the API, and runs them until its context ends.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/destination/httpdest"
+	"github.com/hookd/hookd/dispatch"
+	"github.com/hookd/hookd/httpapi"
+	"github.com/hookd/hookd/netguard"
+	"github.com/hookd/hookd/secretbox"
+	"github.com/hookd/hookd/sqlite"
+)
+
+// Config is what `hookd serve` is told by its flags and environment.
+type Config struct {
+	Addr     string // listen address, e.g. 127.0.0.1:8080
+	DataDir  string // data directory; made on first start
+	Database string // "" or "sqlite:<path>" (default <DataDir>/hookd.db)
+	// Synchronous is SQLite's synchronous mode: FULL (default) or NORMAL.
+	Synchronous string
+	Policy      netguard.Policy
+	// AdminKey, when set, is an admin key accepted in addition to those
+	// stored (HOOKD_ADMIN_KEY); without it and without any stored admin key
+	// the first start makes one and prints it once to Out.
+	AdminKey string
+	// EncryptionKey is the base64 key that encrypts secrets at rest
+	// (HOOKD_ENCRYPTION_KEY); without it a key file in DataDir is used.
+	EncryptionKey string
+	// ShutdownTimeout bounds how long attempts in flight may finish at stop.
+	ShutdownTimeout time.Duration
+	// RetrySchedule replaces the default retry schedule.
+	RetrySchedule hookd.Schedule
+	// MaxBodyBytes bounds a publish request's body; default 1 MiB.
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+	// Out receives the messages meant for the operator (the new admin key, the address).
+	Out io.Writer
+}
+
+// Server is one running hookd node.
+type Server struct {
+	c        Config
+	log      *slog.Logger
+	store    *sqlite.DB
+	lock     *os.File
+	disp     *dispatch.Dispatcher
+	sender   *httpdest.Sender
+	api      *httpapi.API
+	listener net.Listener
+	http     *http.Server
+}
+
+// New opens (creating when needed) the data directory and database, makes
+// the admin key on first start, and binds the listen address. It returns an
+// error when the data directory is in use by another hookd, the database
+// cannot be opened or migrated, the encryption key is invalid, or the
+// address cannot be bound.
+func New(ctx context.Context, c Config) (s *Server, err error) {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Out == nil {
+		c.Out = io.Discard
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	s = &Server{c: c, log: c.Logger}
+	defer func() {
+		if err != nil {
+			s.closeAll()
+		}
+	}()
+	if err := s.openStore(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.bootstrapAdmin(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.assemble(); err != nil {
+		return nil, err
+	}
+	s.listener, err = net.Listen("tcp", c.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	return s, nil
+}
+
+// openStore locks the data directory and opens the SQLite database.
+func (s *Server) openStore(ctx context.Context) error {
+	path, err := s.databasePath()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("make data directory: %w", err)
+	}
+	if s.lock, err = lockDir(s.c.DataDir); err != nil {
+		return err
+	}
+	box, err := s.sealer()
+	if err != nil {
+		return err
+	}
+	s.store, err = sqlite.Open(ctx, sqlite.Options{Path: path, Synchronous: s.c.Synchronous, Sealer: box,
+		Exclusive: true, Logger: s.log})
+	return err
+}
+
+// databasePath returns the SQLite file that Database names.
+func (s *Server) databasePath() (string, error) {
+	db := s.c.Database
+	switch {
+	case db == "":
+		return filepath.Join(s.c.DataDir, "hookd.db"), nil
+	case strings.HasPrefix(db, "sqlite:"):
+		return strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//"), nil
+	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
+		return "", errors.New("--database postgres://… is not available in this build yet; use the embedded SQLite (leave --database empty)")
+	default:
+		return "", fmt.Errorf("--database %q: want sqlite:<path> or postgres://…", db)
+	}
+}
+
+// sealer returns the secretbox for the encryption key of the environment
+// or of the key file in the data directory (made on first start).
+func (s *Server) sealer() (*secretbox.Box, error) {
+	if s.c.EncryptionKey != "" {
+		key, err := secretbox.ParseKey(s.c.EncryptionKey)
+		if err != nil {
+			return nil, fmt.Errorf("HOOKD_ENCRYPTION_KEY: %w", err)
+		}
+		return secretbox.New(key)
+	}
+	path := filepath.Join(s.c.DataDir, "encryption.key")
+	key, created, err := secretbox.LoadOrCreateKeyFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		s.log.Info("made a new encryption key for secrets at rest; back it up with the database", "path", path)
+	}
+	return secretbox.New(key)
+}
+
+// assemble builds the sender, the dispatcher and the API.
+func (s *Server) assemble() error {
+	s.sender = httpdest.New(httpdest.Options{Policy: s.c.Policy, Logger: s.log})
+	var err error
+	s.disp, err = dispatch.New(dispatch.Config{Store: s.store, Sender: s.sender, Schedule: s.c.RetrySchedule,
+		Logger: s.log})
+	if err != nil {
+		return err
+	}
+	s.api, err = httpapi.New(httpapi.Config{Store: s.store, Engine: s.disp, Logger: s.log,
+		MaxBodyBytes: s.c.MaxBodyBytes})
+	if err != nil {
+		return err
+	}
+	s.http = &http.Server{Handler: s.api.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	return nil
+}
+
+// Addr returns the address the server listens on (with the port chosen
+// when the configured port was 0).
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Handler returns the HTTP handler of the API.
+func (s *Server) Handler() http.Handler { return s.api.Handler() }
+
+// Run delivers and serves until ctx ends, then stops taking requests,
+// lets attempts in flight finish for up to ShutdownTimeout, hands the rest
+// back for the next start and closes the database. It returns the error
+// that stopped the HTTP server, if it was not the shutdown.
+func (s *Server) Run(ctx context.Context) error {
+	s.disp.Start()
+	s.disp.Wake()
+	fmt.Fprintf(s.c.Out, "hookd %s listening on http://%s\n", hookd.Version, s.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.listener) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	s.log.Info("shutting down: finishing attempts in flight", "timeout", s.c.ShutdownTimeout)
+	stopCtx, cancel := context.WithTimeout(context.Background(), s.c.ShutdownTimeout)
+	defer cancel()
+	if err := s.http.Shutdown(stopCtx); err != nil {
+		s.log.Warn("HTTP shutdown", "err", err)
+	}
+	if err := s.disp.Stop(stopCtx); err != nil {
+		s.log.Warn("attempts cut at shutdown; their deliveries are due again at the next start", "err", err)
+	}
+	s.closeAll()
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return serveErr
+}
+
+// closeAll releases what New opened.
+func (s *Server) closeAll() {
+	if s.sender != nil {
+		s.sender.Close()
+	}
+	if s.listener != nil {
+		s.listener.Close()
+	}
+	if s.store != nil {
+		if err := s.store.Close(); err != nil {
+			s.log.Error("closing the database", "err", err)
+		}
+	}
+	if s.lock != nil {
+		s.lock.Close()
+	}
+}
