@@ -24,7 +24,7 @@ func TestPublishDeliversSignedEnvelope(t *testing.T) {
 	p := n.project()
 	wh, secret := n.webhook(p, map[string]any{"name": "orders", "url": rc.URL + "/hook", "events": []string{"order.*"},
 		"headers": map[string]string{"X-Team": "billing"}})
-	n.publish(p, "user.created", map[string]any{"ignored": true}) // matches no webhook
+	n.publish(p, "user.created", map[string]any{"ignored": true})                         // matches no webhook
 	id := n.publish(p, "order.created", json.RawMessage(`{"order":42,"note":"ünïcode"}`)) // order kept as sent
 
 	got := rc.next(t)

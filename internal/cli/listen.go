@@ -115,4 +115,3 @@ func prettyBody(b []byte) string {
 	}
 	return string(b)
 }
-
