@@ -51,7 +51,7 @@ func (e *Event) Validate() error {
 	}
 	if len(e.Data) == 0 {
 		v.Add("data", "is required (use {} for none)")
-	} else if e.Data[0] != '{' {
+	} else if e.Data[0] != '{' || !json.Valid(e.Data) {
 		v.Add("data", "must be a JSON object")
 	} else if !utf8.Valid(e.Data) {
 		v.Add("data", "must be UTF-8")
@@ -64,9 +64,11 @@ func (e *Event) Validate() error {
 	return v.Err()
 }
 
-// Fingerprint returns a hash of what the publisher sent (type, time and
-// data), used to tell a retried publish from a different one reusing its
-// idempotency key.
+// Fingerprint returns a hash of what the publisher sent (type and data, byte
+// for byte), used to tell a retried publish from a different one reusing its
+// idempotency key. The id, idempotency key and times are left out: when
+// the publisher gives no timestamp the server uses the time of the request,
+// which differs on a retry of the same publish.
 func (e *Event) Fingerprint() []byte {
 	h := sha256.New()
 	h.Write([]byte(e.Type))

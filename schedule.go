@@ -2,6 +2,7 @@ package hookd
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -35,8 +36,11 @@ func (s Schedule) Delay(attempts int, r float64) time.Duration {
 		s = DefaultSchedule
 	}
 	i := min(max(attempts-1, 0), len(s)-1)
-	w := float64(s[i])
-	return time.Duration(w * (1 - Jitter + 2*Jitter*r))
+	d := float64(s[i]) * (1 - Jitter + 2*Jitter*r)
+	if d >= math.MaxInt64 { // a float too large for a Duration converts to a negative one
+		return math.MaxInt64
+	}
+	return time.Duration(d)
 }
 
 // Next returns when the next attempt is due after the attempts-th failed
@@ -62,6 +66,9 @@ func (s Schedule) String() string {
 // It returns an error when a part is not a duration or not positive, or when
 // the list is empty.
 func ParseSchedule(text string) (Schedule, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, fmt.Errorf("retry schedule: empty")
+	}
 	var s Schedule
 	for part := range strings.SplitSeq(text, ",") {
 		d, err := time.ParseDuration(strings.TrimSpace(part))
@@ -69,9 +76,6 @@ func ParseSchedule(text string) (Schedule, error) {
 			return nil, fmt.Errorf("retry schedule: %q is not a positive duration such as 5s or 30m", part)
 		}
 		s = append(s, d)
-	}
-	if len(s) == 0 {
-		return nil, fmt.Errorf("retry schedule: empty")
 	}
 	return s, nil
 }

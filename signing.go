@@ -2,6 +2,7 @@ package hookd
 
 import (
 	"encoding/base64"
+	"slices"
 	"strings"
 )
 
@@ -80,8 +81,8 @@ func (c *SignatureConfig) ApplyDefaults() {
 func (c *SignatureConfig) validate(v *Validation, secret string) {
 	switch c.Scheme {
 	case SchemeStandard, SchemeNone:
-		if c.Header != "" || c.Prefix != "" || c.Encoding != "" || c.Preset != "" {
-			v.Add("signature", "scheme %s takes no header, prefix, encoding or preset", c.Scheme)
+		if c.Header != "" || c.Prefix != "" || c.Encoding != "" || c.Preset != "" || c.Issuer != "" {
+			v.Add("signature", "scheme %s takes no header, prefix, encoding, preset or issuer", c.Scheme)
 		}
 	case SchemeHMAC:
 		if _, ok := HMACPresets[c.Preset]; c.Preset != "" && !ok {
@@ -90,19 +91,23 @@ func (c *SignatureConfig) validate(v *Validation, secret string) {
 		if c.Encoding != "hex" && c.Encoding != "base64" {
 			v.Add("signature.encoding", "must be hex or base64")
 		}
+		if c.Issuer != "" {
+			v.Add("signature.issuer", "applies to the jws scheme only")
+		}
 	case SchemeJWS, SchemeStripe:
-		if c.Prefix != "" || c.Encoding != "" || c.Preset != "" {
+		if c.Prefix != "" || c.Encoding != "" || c.Preset != "" || (c.Scheme == SchemeStripe && c.Issuer != "") {
 			v.Add("signature", "scheme %s takes only a header (and, for jws, an issuer)", c.Scheme)
 		}
 	default:
 		v.Add("signature.scheme", "must be one of standard, hmac-sha256, jws, stripe, none")
 		return
 	}
-	if c.Header != "" && (!validHeaderName(c.Header) || strings.HasPrefix(strings.ToLower(c.Header), "webhook-")) {
-		v.Add("signature.header", "is not a valid header name (webhook-* is reserved)")
+	if c.Header != "" && (!validHeaderName(c.Header) || strings.HasPrefix(strings.ToLower(c.Header), "webhook-") ||
+		slices.Contains(reservedHeaders, strings.ToLower(c.Header))) {
+		v.Add("signature.header", "is not a valid header name, or is one hookd sets itself (webhook-*, Content-Type, User-Agent...)")
 	}
-	if len(c.Prefix) > 32 || strings.ContainsAny(c.Prefix, "\r\n") {
-		v.Add("signature.prefix", "must be at most 32 characters on one line")
+	if len(c.Prefix) > 32 || !validPrefix(c.Prefix) {
+		v.Add("signature.prefix", "must be at most 32 characters, without ',', control characters or surrounding spaces")
 	}
 	if len(c.Issuer) > 100 {
 		v.Add("signature.issuer", "must be at most 100 characters")
@@ -110,6 +115,22 @@ func (c *SignatureConfig) validate(v *Validation, secret string) {
 	if msg := ValidSecret(c.Scheme, secret); msg != "" {
 		v.Add("secret", "%s", msg)
 	}
+}
+
+// validPrefix reports whether p can prefix each MAC of an hmac-sha256
+// header: the MACs of a rotation are joined with ", ", so p must not contain
+// ',' nor start or end with a space, and it must be valid in a header value.
+// These are the rules of the signature package.
+func validPrefix(p string) bool {
+	if strings.TrimSpace(p) != p {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c == ',' || c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidSecret returns a message saying why secret cannot sign with scheme, or "".

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/hookd/hookd"
@@ -85,16 +86,18 @@ func (req *ReplayRequest) params(base hookd.ReplayParams) (hookd.ReplayParams, e
 	if !p.Since.IsZero() && !p.Since.Before(p.Until) {
 		v.Add("since", "must be before until")
 	}
-	if req.State != "" && len(req.States) > 0 {
-		v.Add("state", "give state or states, not both")
-	}
 	p.States = req.States
 	if req.State != "" {
+		if len(req.States) > 0 {
+			v.Add("state", "give state or states, not both")
+		} else if !req.State.Valid() {
+			v.Add("state", "must be pending, succeeded, failed or canceled")
+		}
 		p.States = []hookd.DeliveryState{req.State}
 	}
-	for _, s := range p.States {
+	for i, s := range req.States {
 		if !s.Valid() {
-			v.Add("states", "%q is not pending, succeeded, failed or canceled", s)
+			v.Add(fmt.Sprintf("states[%d]", i), "must be pending, succeeded, failed or canceled")
 		}
 	}
 	return p, v.Err()

@@ -117,11 +117,13 @@ func (a *API) decode(w http.ResponseWriter, r *http.Request, dst any, optional b
 	return true, nil
 }
 
-// isJSON reports whether a Content-Type is JSON: application/json or any
-// application/*+json (such as application/merge-patch+json).
+// isJSON reports whether a Content-Type is application/json, the only
+// request type the document declares. (PATCH bodies are not RFC 7396 merge
+// patches: objects are replaced whole, so application/merge-patch+json is
+// refused rather than half-honoured.)
 func isJSON(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && (mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+	return err == nil && mt == "application/json"
 }
 
 func unsupported(ct string) error {

@@ -241,7 +241,7 @@ func (a *API) deliveryRoutes() []route {
 }
 
 func (a *API) health(w http.ResponseWriter, r *http.Request) error {
-	return reply(w, http.StatusOK, Health{Status: "fine"})
+	return reply(w, http.StatusOK, Health{Status: "ok"})
 }
 
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) error {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"time"
 )
@@ -131,7 +132,11 @@ func readBody(b io.Reader, limit int64) ([]byte, error) {
 	if b == nil {
 		return []byte{}, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(b, limit+1))
+	n := limit
+	if n < math.MaxInt64 {
+		n++ // one byte more than the limit tells a too-large body apart
+	}
+	body, err := io.ReadAll(io.LimitReader(b, n))
 	if err != nil {
 		return nil, fmt.Errorf("signature: read body: %w", err)
 	}
@@ -157,6 +162,15 @@ func checkTime(ts, now time.Time, tol time.Duration) error {
 		return fmt.Errorf("%w: signed %v in the future, tolerance %v", ErrTooNew, ahead, tol)
 	}
 	return nil
+}
+
+// unixTime returns the time of ts unix seconds. time.Unix overflows for
+// values near the int64 limits (a far-future timestamp would come out in
+// the distant past), so ts is first clamped to ±2^40 s, about 35,000
+// years from 1970: far enough to stay out of any tolerance.
+func unixTime(ts int64) time.Time {
+	const limit = 1 << 40
+	return time.Unix(min(max(ts, -limit), limit), 0)
 }
 
 // failure keeps the most telling of several per-signature errors: a

@@ -105,7 +105,7 @@ func (s Standard) Verify(h http.Header, body []byte, now time.Time, secrets ...s
 	if err != nil {
 		return fmt.Errorf("%w: webhook-timestamp %q is not an integer", ErrMalformed, clip(tsText))
 	}
-	if err := checkTime(time.Unix(ts, 0), now, s.Tolerance); err != nil {
+	if err := checkTime(unixTime(ts), now, s.Tolerance); err != nil {
 		return err
 	}
 	expected, err := standardExpected(id, ts, body, secrets)

@@ -82,7 +82,7 @@ func (s Stripe) Verify(h http.Header, body []byte, now time.Time, secrets ...str
 	if err != nil {
 		return err
 	}
-	if err := checkTime(time.Unix(ts, 0), now, s.Tolerance); err != nil {
+	if err := checkTime(unixTime(ts), now, s.Tolerance); err != nil {
 		return err
 	}
 	sums, err := stripeMACs(ts, body, secrets)

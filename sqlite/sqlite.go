@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 
 	"modernc.org/sqlite"
@@ -110,7 +111,18 @@ func dsn(path, sync string, readOnly bool) string {
 	} else {
 		q.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + q.Encode()
+	return "file:" + uriPath(path) + "?" + q.Encode()
+}
+
+// uriPath returns path as the path of an SQLite URI filename: absolute (so
+// that a path starting with // is not taken for an authority) and with the
+// characters that URIs give a meaning to escaped, so that a data directory
+// named "a#b" or "100%" opens the file it names.
+func uriPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = filepath.ToSlash(abs)
+	}
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
 // releaseLeases hands back every lease an earlier process left.
@@ -144,7 +156,7 @@ var Dialect = sqlstore.Dialect{
 	IntList:  `SELECT value FROM json_each(?)`,
 	Claim: `UPDATE deliveries SET due_at = ?, lease_owner = ?, lease_token = ?, updated_at = ?
 		WHERE seq IN (SELECT seq FROM deliveries WHERE due_at <= ?
-			AND webhook_id NOT IN (SELECT value FROM json_each(?)) ORDER BY due_at LIMIT ?)
+			AND webhook_id NOT IN (SELECT value FROM json_each(?)) ORDER BY due_at, seq LIMIT ?)
 		RETURNING ` + sqlstore.DeliveryColumns,
 	LockWebhook: `SELECT 1 WHERE ? IS NOT NULL`,
 	Greatest:    "max",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -144,7 +145,17 @@ func (s *Store) AttemptList(ctx context.Context, projectID, deliveryID string) (
 		}
 		list = append(list, a)
 	}
-	return list, s.wrap(rows.Err(), "")
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err, "")
+	}
+	if len(list) == 0 { // no attempts yet, or no such delivery
+		var one int
+		err := s.queryRow(ctx, []any{&one}, `SELECT 1 FROM deliveries WHERE project_id = ? AND id = ?`, projectID, deliveryID)
+		if err != nil {
+			return nil, s.wrap(err, "delivery "+deliveryID+" not found")
+		}
+	}
+	return list, nil
 }
 
 // DeliveryRetry makes a delivery due now for a manual attempt.
@@ -159,7 +170,8 @@ func (s *Store) DeliveryRetry(ctx context.Context, projectID, id string, now tim
 		if err != nil {
 			return s.wrap(err, "delivery "+id+" not found")
 		}
-		if err := s.checkWebhookLive(w, webhookID); err != nil {
+		ordered, err := s.checkWebhookLive(w, webhookID)
+		if err != nil {
 			return err
 		}
 		switch {
@@ -167,12 +179,24 @@ func (s *Store) DeliveryRetry(ctx context.Context, projectID, id string, now tim
 		case state == 0 && !due.Valid:
 			return hookd.Errorf(hookd.ECONFLICT, "delivery %s waits for earlier deliveries of its ordered webhook", id)
 		default:
+			// A final delivery of an ordered webhook joins the chain (as its
+			// oldest member it goes next) rather than running beside its head.
+			chain := ordered && state != 0
+			var dueAt any = ns(now)
+			if chain {
+				dueAt = nil
+			}
 			_, err = w.exec(`UPDATE deliveries SET state = 0, next_attempt_at = ?, due_at = ?, trigger_name = 'manual',
-				completed_at = NULL, updated_at = ? WHERE project_id = ? AND id = ?`, ns(now), ns(now), ns(now), projectID, id)
+				completed_at = NULL, updated_at = ? WHERE project_id = ? AND id = ?`, ns(now), dueAt, ns(now), projectID, id)
 			if err != nil {
 				return s.wrap(err, "")
 			}
 			w.markDue()
+			if chain {
+				if err := s.promote(w, webhookID); err != nil {
+					return err
+				}
+			}
 		}
 		rows, err := w.query(`SELECT `+DeliveryColumns+` FROM deliveries WHERE project_id = ? AND id = ?`, projectID, id)
 		if err != nil {
@@ -184,20 +208,21 @@ func (s *Store) DeliveryRetry(ctx context.Context, projectID, id string, now tim
 	return d, err
 }
 
-// checkWebhookLive returns ECONFLICT when a webhook was deleted or is disabled.
-func (s *Store) checkWebhookLive(w *wtx, webhookID string) error {
-	var active int
-	err := w.queryRow([]any{&active}, `SELECT active FROM webhooks WHERE id = ?`, webhookID)
-	if err == sql.ErrNoRows {
-		return hookd.Errorf(hookd.ECONFLICT, "webhook %s was deleted", webhookID)
+// checkWebhookLive returns ECONFLICT when a webhook was deleted or is
+// disabled, and otherwise whether it is ordered.
+func (s *Store) checkWebhookLive(w *wtx, webhookID string) (ordered bool, err error) {
+	var active, ord int
+	err = w.queryRow([]any{&active, &ord}, `SELECT active, ordered FROM webhooks WHERE id = ?`, webhookID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, hookd.Errorf(hookd.ECONFLICT, "webhook %s was deleted", webhookID)
 	}
 	if err != nil {
-		return s.wrap(err, "")
+		return false, s.wrap(err, "")
 	}
 	if active == 0 {
-		return hookd.Errorf(hookd.ECONFLICT, "webhook %s is disabled; enable it first", webhookID)
+		return false, hookd.Errorf(hookd.ECONFLICT, "webhook %s is disabled; enable it first", webhookID)
 	}
-	return nil
+	return ord != 0, nil
 }
 
 // DeliveryReplay makes due now the deliveries of one webhook created in
@@ -212,16 +237,17 @@ func (s *Store) DeliveryReplay(ctx context.Context, p hookd.ReplayParams) (int, 
 	}
 	var n int64
 	err := s.writers.do(ctx, func(w *wtx) error {
-		var ordered int
-		err := w.queryRow([]any{&ordered}, `SELECT ordered FROM webhooks WHERE project_id = ? AND id = ?`, p.ProjectID, p.WebhookID)
+		var one int
+		err := w.queryRow([]any{&one}, `SELECT 1 FROM webhooks WHERE project_id = ? AND id = ?`, p.ProjectID, p.WebhookID)
 		if err != nil {
 			return s.wrap(err, "webhook "+p.WebhookID+" not found")
 		}
-		if err := s.checkWebhookLive(w, p.WebhookID); err != nil {
+		ordered, err := s.checkWebhookLive(w, p.WebhookID)
+		if err != nil {
 			return err
 		}
 		var due any = ns(p.Now)
-		if ordered != 0 {
+		if ordered {
 			due = nil
 		}
 		n, err = w.execN(`UPDATE deliveries SET state = 0, next_attempt_at = ?, due_at = ?, trigger_name = 'manual',
@@ -232,7 +258,7 @@ func (s *Store) DeliveryReplay(ctx context.Context, p hookd.ReplayParams) (int, 
 			return s.wrap(err, "")
 		}
 		w.markDue()
-		if ordered != 0 {
+		if ordered {
 			return s.promote(w, p.WebhookID)
 		}
 		return nil

@@ -112,9 +112,22 @@ func (s *Store) ProjectDelete(ctx context.Context, id string) error {
 	return err
 }
 
-// KeyCreate stores a new key.
+// projectExists returns ENOTFOUND when project id does not exist, so that
+// nothing is created in a project being deleted at the same time.
+func (s *Store) projectExists(w *wtx, id string) error {
+	var one int
+	err := w.queryRow([]any{&one}, `SELECT 1 FROM projects WHERE id = ?`, id)
+	return s.wrap(err, "project "+id+" not found")
+}
+
+// KeyCreate stores a new key; ENOTFOUND when its project does not exist.
 func (s *Store) KeyCreate(ctx context.Context, k *hookd.APIKey) error {
 	return s.writers.do(ctx, func(w *wtx) error {
+		if k.ProjectID != "" { // not an admin key
+			if err := s.projectExists(w, k.ProjectID); err != nil {
+				return err
+			}
+		}
 		_, err := w.exec(`INSERT INTO api_keys (id, project_id, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			k.ID, k.ProjectID, k.Name, k.Prefix, k.Hash, ns(k.CreatedAt))
 		return s.wrap(err, "")
@@ -175,9 +188,13 @@ func (s *Store) KeyRevoke(ctx context.Context, projectID, id string, at time.Tim
 	})
 }
 
-// EventTypeCreate stores a new event type; ECONFLICT when the name exists.
+// EventTypeCreate stores a new event type; ECONFLICT when the name exists,
+// ENOTFOUND when its project does not.
 func (s *Store) EventTypeCreate(ctx context.Context, t *hookd.EventType) error {
 	return s.writers.do(ctx, func(w *wtx) error {
+		if err := s.projectExists(w, t.ProjectID); err != nil {
+			return err
+		}
 		_, err := w.exec(`INSERT INTO event_types (project_id, name, description, example, archived, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			t.ProjectID, t.Name, t.Description, nullJSON(t.Example), b2i(t.Archived), ns(t.CreatedAt), ns(t.UpdatedAt))

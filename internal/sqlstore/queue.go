@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"slices"
 	"time"
 
@@ -90,8 +91,9 @@ func (s *Store) DeliveryNextDue(ctx context.Context) (time.Time, bool, error) {
 func (s *Store) DeliveryComplete(ctx context.Context, outcomes []*hookd.Outcome) error {
 	return s.writers.do(ctx, func(w *wtx) error {
 		streaks := map[string]*streak{}
+		ordered := map[string]bool{}
 		for _, o := range outcomes {
-			held, err := s.complete(w, o)
+			held, err := s.complete(w, o, ordered)
 			if err != nil {
 				return err
 			}
@@ -104,7 +106,8 @@ func (s *Store) DeliveryComplete(ctx context.Context, outcomes []*hookd.Outcome)
 }
 
 // complete records one outcome and reports whether its lease was still held.
-func (s *Store) complete(w *wtx, o *hookd.Outcome) (bool, error) {
+// ordered caches, per webhook id, whether the webhook is ordered.
+func (s *Store) complete(w *wtx, o *hookd.Outcome, ordered map[string]bool) (bool, error) {
 	d := o.Delivery
 	if o.Attempt != nil {
 		if err := s.insertAttempt(w, d, o.Attempt); err != nil {
@@ -117,7 +120,9 @@ func (s *Store) complete(w *wtx, o *hookd.Outcome) (bool, error) {
 	}
 	if o.State == hookd.StatePending {
 		w.markDue()
-	} else if o.Ordered {
+	} else if isOrdered, err := s.orderedNow(w, o, ordered); err != nil {
+		return true, err
+	} else if isOrdered {
 		if err := s.promote(w, d.WebhookID); err != nil {
 			return true, err
 		}
@@ -126,6 +131,28 @@ func (s *Store) complete(w *wtx, o *hookd.Outcome) (bool, error) {
 		return true, s.disable(w, d.ProjectID, d.WebhookID, o.DisableReason, o.Now)
 	}
 	return true, nil
+}
+
+// orderedNow reports whether the webhook of an outcome is ordered. The
+// outcome says what the dispatcher knew when it claimed the delivery; the
+// webhook may have become ordered since, and then the next delivery must be
+// started all the same or the chain would never move. Answers are cached
+// in cache for the rest of the batch.
+func (s *Store) orderedNow(w *wtx, o *hookd.Outcome, cache map[string]bool) (bool, error) {
+	if o.Ordered {
+		return true, nil
+	}
+	id := o.Delivery.WebhookID
+	if ordered, ok := cache[id]; ok {
+		return ordered, nil
+	}
+	var ordered int
+	err := w.queryRow([]any{&ordered}, `SELECT ordered FROM webhooks WHERE id = ?`, id)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, s.wrap(err, "")
+	}
+	cache[id] = ordered != 0
+	return ordered != 0, nil
 }
 
 func (s *Store) updateDelivery(w *wtx, o *hookd.Outcome) (int64, error) {
@@ -154,9 +181,10 @@ func (s *Store) updateDelivery(w *wtx, o *hookd.Outcome) (int64, error) {
 	} else {
 		n, err = w.execN(`UPDATE deliveries SET state = ?, next_attempt_at = NULL, due_at = NULL, lease_owner = '',
 			lease_token = 0, attempt_count = attempt_count + ?, last_attempt_at = COALESCE(?, last_attempt_at),
-			last_status = ?, last_error = ?, completed_at = ?, updated_at = ?
+			last_status = CASE WHEN ? = 1 THEN ? ELSE last_status END,
+			last_error = CASE WHEN ? = 1 THEN ? ELSE last_error END, completed_at = ?, updated_at = ?
 			WHERE seq = ? AND lease_token = ? AND state = 0`,
-			stateCodes[o.State], tried, last, status, lastErr, now, now, d.Seq, d.LeaseToken)
+			stateCodes[o.State], tried, last, tried, status, tried, lastErr, now, now, d.Seq, d.LeaseToken)
 	}
 	return n, s.wrap(err, "")
 }
@@ -252,12 +280,16 @@ func (s *Store) applyStreaks(w *wtx, m map[string]*streak) error {
 	return nil
 }
 
-// Prune deletes up to limit finished deliveries (with their attempts) whose
-// events are older than before, then up to limit such events left without
-// deliveries.
+// Prune deletes up to limit finished deliveries (with their attempts)
+// completed before before, then up to limit events created before before
+// that have no deliveries left. It returns how many deliveries and events
+// it deleted.
 func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
 	var total int64
 	err := s.writers.do(ctx, func(w *wtx) error {
+		// A delivery completes after its event was created, so only events
+		// up to the last one created before the cut-off can be concerned:
+		// the bound lets the queries walk the event_seq index.
 		var cut sql.NullInt64
 		if err := w.queryRow([]any{&cut}, `SELECT max(seq) FROM events WHERE created_at < ?`, ns(before)); err != nil {
 			return s.wrap(err, "")
@@ -265,16 +297,18 @@ func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, er
 		if !cut.Valid {
 			return nil
 		}
-		const victims = `SELECT seq FROM deliveries WHERE event_seq <= ? AND state <> 0 ORDER BY event_seq LIMIT ?`
-		if _, err := w.exec(`DELETE FROM attempts WHERE delivery_seq IN (`+victims+`)`, cut.Int64, limit); err != nil {
+		const victims = `SELECT seq FROM deliveries WHERE event_seq <= ? AND state <> 0 AND completed_at < ?
+			ORDER BY event_seq LIMIT ?`
+		if _, err := w.exec(`DELETE FROM attempts WHERE delivery_seq IN (`+victims+`)`, cut.Int64, ns(before), limit); err != nil {
 			return s.wrap(err, "")
 		}
-		n, err := w.execN(`DELETE FROM deliveries WHERE seq IN (`+victims+`)`, cut.Int64, limit)
+		n, err := w.execN(`DELETE FROM deliveries WHERE seq IN (`+victims+`)`, cut.Int64, ns(before), limit)
 		if err != nil {
 			return s.wrap(err, "")
 		}
-		m, err := w.execN(`DELETE FROM events WHERE seq IN (SELECT e.seq FROM events e WHERE e.seq <= ?
-			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq) ORDER BY e.seq LIMIT ?)`, cut.Int64, limit)
+		m, err := w.execN(`DELETE FROM events WHERE seq IN (SELECT e.seq FROM events e WHERE e.seq <= ? AND e.created_at < ?
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq) ORDER BY e.seq LIMIT ?)`,
+			cut.Int64, ns(before), limit)
 		total = n + m
 		return s.wrap(err, "")
 	})

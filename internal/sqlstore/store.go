@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -193,15 +194,31 @@ func (s *Store) wrap(err error, notFound string) error {
 	return hookd.WrapError(hookd.EINTERNAL, err, "database error")
 }
 
-// ns returns t as unix nanoseconds.
-func ns(t time.Time) int64 { return t.UnixNano() }
+// Bounds of the times unix nanoseconds can hold (years 1678 to 2262).
+var (
+	minNS = time.Unix(0, math.MinInt64)
+	maxNS = time.Unix(0, math.MaxInt64)
+)
+
+// ns returns t as unix nanoseconds, clamped to the int64 range: the zero
+// time (a common "no bound") is before every stored time rather than an
+// overflowed, meaningless number.
+func ns(t time.Time) int64 {
+	switch {
+	case t.Before(minNS):
+		return math.MinInt64
+	case t.After(maxNS):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
 
 // nsPtr returns t as unix nanoseconds, or nil for a nil or zero time.
 func nsPtr(t *time.Time) any {
 	if t == nil || t.IsZero() {
 		return nil
 	}
-	return t.UnixNano()
+	return ns(*t)
 }
 
 // nsOrNil returns t as unix nanoseconds, or nil for the zero time.
@@ -209,7 +226,7 @@ func nsOrNil(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return t.UnixNano()
+	return ns(t)
 }
 
 // fromNS returns the UTC time of unix nanoseconds.
