@@ -26,7 +26,8 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Prune deletes up to limit finished deliveries (with their attempts)
 	// completed before before, and events older than before that have no
-	// deliveries left. It returns how many rows it deleted.
+	// deliveries left. It returns how many deliveries and events it deleted
+	// (their attempts go with them and are not counted).
 	Prune(ctx context.Context, before time.Time, limit int) (int, error)
 	// Close releases the database.
 	Close() error
@@ -54,7 +55,7 @@ type ProjectStore interface {
 
 // KeyStore keeps API keys.
 type KeyStore interface {
-	// KeyCreate stores a new key (its hash).
+	// KeyCreate stores a new key (its hash); ENOTFOUND when its project does not exist.
 	KeyCreate(ctx context.Context, k *APIKey) error
 	// KeyList returns the keys of a project ("" for admin keys), newest first.
 	KeyList(ctx context.Context, projectID string, page Page) ([]*APIKey, string, error)
@@ -66,7 +67,8 @@ type KeyStore interface {
 
 // EventTypeStore keeps each project's catalogue of event types.
 type EventTypeStore interface {
-	// EventTypeCreate stores a new event type; ECONFLICT when the name exists.
+	// EventTypeCreate stores a new event type; ECONFLICT when the name
+	// exists, ENOTFOUND when the project does not.
 	EventTypeCreate(ctx context.Context, t *EventType) error
 	// EventTypeGet returns one event type.
 	EventTypeGet(ctx context.Context, projectID, name string) (*EventType, error)

@@ -68,7 +68,7 @@ type Server struct {
 // error when the data directory is in use by another hookd, the database
 // cannot be opened or migrated, the encryption key is invalid, or the
 // address cannot be bound.
-func New(ctx context.Context, c Config) (s *Server, err error) {
+func New(ctx context.Context, c Config) (*Server, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -78,26 +78,30 @@ func New(ctx context.Context, c Config) (s *Server, err error) {
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
-	s = &Server{c: c, log: c.Logger}
-	defer func() {
-		if err != nil {
-			s.closeAll()
-		}
-	}()
-	if err := s.openStore(ctx); err != nil {
+	s := &Server{c: c, log: c.Logger}
+	if err := s.open(ctx); err != nil {
+		s.closeAll()
 		return nil, err
-	}
-	if err := s.bootstrapAdmin(ctx); err != nil {
-		return nil, err
-	}
-	if err := s.assemble(); err != nil {
-		return nil, err
-	}
-	s.listener, err = net.Listen("tcp", c.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
 	return s, nil
+}
+
+// open does the work of New; on error, the caller closes what was opened.
+func (s *Server) open(ctx context.Context) error {
+	if err := s.openStore(ctx); err != nil {
+		return err
+	}
+	if err := s.bootstrapAdmin(ctx); err != nil {
+		return err
+	}
+	if err := s.assemble(); err != nil {
+		return err
+	}
+	var err error
+	if s.listener, err = net.Listen("tcp", s.c.Addr); err != nil {
+		return fmt.Errorf("listen on %s: %w", s.c.Addr, err)
+	}
+	return nil
 }
 
 // openStore locks the data directory and opens the SQLite database.
