@@ -83,7 +83,10 @@ func TestServeStartsAndStopsOnCancel(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	var out2 syncBuffer
 	done2 := make(chan struct{})
-	go func() { Main(ctx2, []string{"serve", "--addr", "127.0.0.1:0", "--data", data}, &out2, &errb); close(done2) }()
+	go func() {
+		Main(ctx2, []string{"serve", "--addr", "127.0.0.1:0", "--data", data}, &out2, &errb)
+		close(done2)
+	}()
 	for !strings.Contains(out2.String(), "listening on") {
 		if time.Now().After(deadline) {
 			t.Fatal("second start did not listen")
