@@ -24,6 +24,7 @@ type serveCmd struct {
 	LogLevel             string        `default:"info" env:"HOOKD_LOG_LEVEL" help:"Log level: debug, info, warn, error."`
 	AdminKey             string        `env:"HOOKD_ADMIN_KEY" help:"An admin API key to accept (else the first start makes one and prints it once)."`
 	EncryptionKey        string        `env:"HOOKD_ENCRYPTION_KEY" help:"Base64 key (32 bytes) encrypting secrets at rest (else <data>/encryption.key)."`
+	PprofAddr            string        `env:"HOOKD_PPROF_ADDR" help:"Serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default."`
 }
 
 func (c *serveCmd) Run(env *Env) error {
@@ -40,6 +41,13 @@ func (c *serveCmd) Run(env *Env) error {
 		if sched, err = hookd.ParseSchedule(c.RetrySchedule); err != nil {
 			return fmt.Errorf("--retry-schedule: %w", err)
 		}
+	}
+	if c.PprofAddr != "" {
+		stop, err := servePprof(c.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	srv, err := server.New(env.Ctx, server.Config{Addr: c.Addr, DataDir: c.Data, Database: c.Database,
 		Synchronous: c.Synchronous, Policy: netguard.Policy{AllowPrivate: c.AllowPrivateNetworks, Allow: allow},
