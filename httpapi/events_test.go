@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -312,4 +313,27 @@ func TestListEvents(t *testing.T) {
 		t.Errorf("fields %v", got)
 	}
 	e.do("GET", "/v1/projects/"+prj+"/events/evt_nope", key, nil).problem(http.StatusNotFound)
+}
+
+// TestPublishChunkedTooLarge sends a body of unknown length over the limit.
+func TestPublishChunkedTooLarge(t *testing.T) {
+	t.Parallel()
+	e := setup(t, func(c *httpapi.Config) { c.MaxBodyBytes = 1000 })
+	prj, key := e.project("a")
+	body := io.MultiReader(strings.NewReader(`{"type": "x", "data": {"s": "`), strings.NewReader(strings.Repeat("a", 2000)),
+		strings.NewReader(`"}}`))
+	req, err := http.NewRequest("POST", e.srv.URL+"/v1/projects/"+prj+"/events", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestEntityTooLarge || req.ContentLength != 0 {
+		t.Errorf("status %d (content length %d), want 413", res.StatusCode, req.ContentLength)
+	}
 }

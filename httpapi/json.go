@@ -89,6 +89,9 @@ func (a *API) decode(w http.ResponseWriter, r *http.Request, dst any, optional b
 	if r.ContentLength > 0 && ct != "" && !isJSON(ct) {
 		return false, unsupported(ct)
 	}
+	if r.ContentLength > a.maxBody {
+		return false, hookd.Errorf(hookd.ETOOLARGE, "the request body is larger than %d bytes", a.maxBody)
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
