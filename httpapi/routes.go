@@ -115,7 +115,7 @@ func (a *API) projectRoutes() []route {
 
 		{op: openapi.Operation{Method: "POST", Path: pathKeys, ID: "createKey", Tag: tagKeys, Auth: openapi.AuthProject,
 			Summary: "Create a project key", Description: "The answer holds the key's text in `key`; it is never shown again.",
-			Request: KeyRequest{}, Response: CreatedKey{}, Status: http.StatusCreated}, handler: a.createKey},
+			Request: KeyRequest{}, RequestOptional: true, Response: CreatedKey{}, Status: http.StatusCreated}, handler: a.createKey},
 		{op: openapi.Operation{Method: "GET", Path: pathKeys, ID: "listKeys", Tag: tagKeys, Auth: openapi.AuthProject,
 			Summary: "List the project's keys", Description: "Keys are shown by their prefix only.",
 			Response: hookd.APIKey{}, List: true}, handler: a.listKeys},
@@ -174,7 +174,7 @@ func (a *API) webhookRoutes() []route {
 			Tag: tagWebhooks, Auth: openapi.AuthProject, Summary: "Rotate the signing secret",
 			Description: "The new secret signs at once; the previous one also signs until the grace period ends " +
 				"(default 24 hours). The body is optional.",
-			Request: RotateRequest{}, Response: Secret{}}, handler: a.rotateWebhookSecret},
+			Request: RotateRequest{}, RequestOptional: true, Response: Secret{}}, handler: a.rotateWebhookSecret},
 		{op: openapi.Operation{Method: "POST", Path: pathWebhook + "/test", ID: "testWebhook", Tag: tagWebhooks,
 			Auth: openapi.AuthProject, Summary: "Send a test event now",
 			Description: "Publishes a webhook.test event to this webhook alone, even when it is disabled, makes one " +

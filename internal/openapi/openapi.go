@@ -43,7 +43,10 @@ type Operation struct {
 	Auth        string // "admin" (admin key), "project" (admin or project key), "none"
 	Params      []Param
 	// Request is nil, or a value of the request body's Go type (e.g. CreateWebhookRequest{}).
-	Request            any
+	Request any
+	// RequestOptional documents the request body as optional (the route
+	// accepts an empty body and applies defaults).
+	RequestOptional    bool
 	RequestContentType string // default "application/json"
 	// Response is nil for an empty body, else a value of the response body's Go type.
 	Response            any
@@ -268,7 +271,7 @@ func (g *generator) operation(op Operation, pathParams []string) (map[string]any
 			return nil, fmt.Errorf("request body: %w", err)
 		}
 		o["requestBody"] = map[string]any{
-			"required": true,
+			"required": !op.RequestOptional,
 			"content":  map[string]any{orDefault(op.RequestContentType): map[string]any{"schema": s}},
 		}
 	}
