@@ -46,6 +46,11 @@ type Config struct {
 	MaxBodyBytes int64
 	// Ready reports whether the node can serve (/readyz); nil means Store.Ping.
 	Ready func(ctx context.Context) error
+	// CheckURL, when set, refuses webhook URLs that deliveries could never
+	// reach (an address the SSRF policy blocks, such as 127.0.0.1 without
+	// --allow-private-networks), so the mistake shows at save time; its
+	// error message becomes the url field's message.
+	CheckURL func(rawURL string) error
 }
 
 // Engine is the delivery side the API drives; dispatch.Dispatcher implements it.
@@ -72,6 +77,7 @@ type API struct {
 	now     func() time.Time
 	maxBody int64
 	ready   func(ctx context.Context) error
+	check   func(rawURL string) error
 	keys    *keyCache
 	routes  []route
 	doc     []byte
@@ -99,7 +105,7 @@ func New(c Config) (*API, error) {
 		return nil, errors.New("httpapi: a Store is required")
 	}
 	a := &API{store: c.Store, engine: c.Engine, log: c.Logger, now: c.Now, maxBody: c.MaxBodyBytes,
-		ready: c.Ready, keys: newKeyCache(keyCacheTTL, keyCacheSize)}
+		ready: c.Ready, check: c.CheckURL, keys: newKeyCache(keyCacheTTL, keyCacheSize)}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

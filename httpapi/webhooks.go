@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -73,13 +74,29 @@ func set[T any](dst *T, src *T) {
 }
 
 // validate applies defaults to w and returns every invalid field, those of
-// v included.
-func validate(w *hookd.Webhook, v *hookd.Validation) error {
+// v included, and a url the SSRF policy would refuse to dial.
+func (a *API) validate(w *hookd.Webhook, v *hookd.Validation) error {
 	w.ApplyDefaults()
-	if e, ok := errors.AsType[*hookd.Error](w.Validate()); ok {
+	e, ok := errors.AsType[*hookd.Error](w.Validate())
+	if ok {
 		v.Fields = append(v.Fields, e.Fields...)
 	}
+	if a.check != nil && w.Kind == hookd.KindHTTP && !strings.Contains(w.URL, "{{") && (!ok || !hasField(e, "url")) {
+		if err := a.check(w.URL); err != nil {
+			v.Add("url", "%s", strings.TrimPrefix(err.Error(), "netguard: "))
+		}
+	}
 	return v.Err()
+}
+
+// hasField reports whether e names field among its invalid fields.
+func hasField(e *hookd.Error, field string) bool {
+	for _, f := range e.Fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *API) createWebhook(w http.ResponseWriter, r *http.Request) error {
@@ -92,7 +109,7 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request) error {
 		Active: true, CreatedAt: now, UpdatedAt: now}
 	var v hookd.Validation
 	req.apply(wh, &v)
-	if err := validate(wh, &v); err != nil {
+	if err := a.validate(wh, &v); err != nil {
 		return err
 	}
 	if err := a.store.WebhookCreate(r.Context(), wh); err != nil {
@@ -134,7 +151,7 @@ func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	active, ordered := wh.Active, wh.Ordered
 	var v hookd.Validation
 	req.apply(wh, &v)
-	if err := validate(wh, &v); err != nil {
+	if err := a.validate(wh, &v); err != nil {
 		return err
 	}
 	wh.UpdatedAt = a.now()

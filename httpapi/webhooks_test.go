@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/httpapi"
+	"github.com/hookd/hookd/netguard"
 )
 
 func TestWebhookCreateDefaults(t *testing.T) {
@@ -254,4 +255,19 @@ func TestWebhookTestWithoutEngine(t *testing.T) {
 	if r.header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
+}
+
+func TestWebhookURLRefusedBySSRFPolicy(t *testing.T) {
+	t.Parallel()
+	e := setup(t, func(c *httpapi.Config) { c.CheckURL = netguard.Policy{}.CheckURL })
+	prj, key := e.project("a")
+	path := "/v1/projects/" + prj + "/webhooks"
+	for _, u := range []string{"http://127.0.0.1:9000/hook", "http://169.254.169.254/latest", "http://localhost/x",
+		"http://0x7f.1/x", "http://[::1]/x"} {
+		p := e.do("POST", path, key, map[string]any{"name": "x", "url": u}).problem(http.StatusUnprocessableEntity)
+		if len(p.Errors) != 1 || p.Errors[0].Field != "url" || !strings.Contains(p.Errors[0].Message, "--allow-private-networks") {
+			t.Errorf("%s: errors %+v; want one url error naming --allow-private-networks", u, p.Errors)
+		}
+	}
+	e.do("POST", path, key, map[string]any{"name": "x", "url": "https://hooks.example.com/x"}).want(201)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/netguard"
+	"github.com/hookd/hookd/postgres"
 	"github.com/hookd/hookd/secretbox"
 	"github.com/hookd/hookd/sqlite"
 )
@@ -28,7 +29,7 @@ import (
 type Config struct {
 	Addr     string // listen address, e.g. 127.0.0.1:8080
 	DataDir  string // data directory; made on first start
-	Database string // "" or "sqlite:<path>" (default <DataDir>/hookd.db)
+	Database string // "", "sqlite:<path>" (default <DataDir>/hookd.db) or "postgres://…"
 	// Synchronous is SQLite's synchronous mode: FULL (default) or NORMAL.
 	Synchronous string
 	Policy      netguard.Policy
@@ -54,7 +55,8 @@ type Config struct {
 type Server struct {
 	c        Config
 	log      *slog.Logger
-	store    *sqlite.DB
+	store    hookd.Store
+	wakeups  <-chan struct{} // wake-ups from other nodes (PostgreSQL), or nil
 	lock     *os.File
 	disp     *dispatch.Dispatcher
 	sender   *httpdest.Sender
@@ -104,14 +106,27 @@ func (s *Server) open(ctx context.Context) error {
 	return nil
 }
 
-// openStore locks the data directory and opens the SQLite database.
+// openStore opens the database: SQLite under a lock on the data directory,
+// or PostgreSQL, which other nodes may share.
 func (s *Server) openStore(ctx context.Context) error {
-	path, err := s.databasePath()
+	path, pgURL, err := s.databasePath()
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(s.c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("make data directory: %w", err)
+	}
+	if pgURL != "" {
+		box, err := s.sealer()
+		if err != nil {
+			return err
+		}
+		db, err := postgres.Open(ctx, postgres.Options{URL: pgURL, Sealer: box, Logger: s.log})
+		if err != nil {
+			return err
+		}
+		s.store, s.wakeups = db, db.Wakeups()
+		return nil
 	}
 	if s.lock, err = lockDir(s.c.DataDir); err != nil {
 		return err
@@ -120,23 +135,27 @@ func (s *Server) openStore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.store, err = sqlite.Open(ctx, sqlite.Options{Path: path, Synchronous: s.c.Synchronous, Sealer: box,
+	db, err := sqlite.Open(ctx, sqlite.Options{Path: path, Synchronous: s.c.Synchronous, Sealer: box,
 		Exclusive: true, Logger: s.log})
-	return err
+	if err != nil {
+		return err
+	}
+	s.store = db
+	return nil
 }
 
-// databasePath returns the SQLite file that Database names.
-func (s *Server) databasePath() (string, error) {
+// databasePath returns the SQLite file or the PostgreSQL URL that Database names.
+func (s *Server) databasePath() (path, pgURL string, err error) {
 	db := s.c.Database
 	switch {
 	case db == "":
-		return filepath.Join(s.c.DataDir, "hookd.db"), nil
+		return filepath.Join(s.c.DataDir, "hookd.db"), "", nil
 	case strings.HasPrefix(db, "sqlite:"):
-		return strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//"), nil
+		return strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//"), "", nil
 	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
-		return "", errors.New("--database postgres://… is not available in this build yet; use the embedded SQLite (leave --database empty)")
+		return "", db, nil
 	default:
-		return "", fmt.Errorf("--database %q: want sqlite:<path> or postgres://…", db)
+		return "", "", fmt.Errorf("--database %q: want sqlite:<path> or postgres://…", db)
 	}
 }
 
@@ -157,6 +176,10 @@ func (s *Server) sealer() (*secretbox.Box, error) {
 	}
 	if created {
 		s.log.Info("made a new encryption key for secrets at rest; back it up with the database", "path", path)
+		if s.c.Database != "" && !strings.HasPrefix(s.c.Database, "sqlite:") {
+			s.log.Warn("every node sharing a PostgreSQL database needs the same encryption key: "+
+				"copy this key file to the other nodes or set HOOKD_ENCRYPTION_KEY", "path", path)
+		}
 	}
 	return secretbox.New(key)
 }
@@ -166,12 +189,12 @@ func (s *Server) assemble() error {
 	s.sender = httpdest.New(httpdest.Options{Policy: s.c.Policy, Logger: s.log})
 	var err error
 	s.disp, err = dispatch.New(dispatch.Config{Store: s.store, Sender: s.sender, Schedule: s.c.RetrySchedule,
-		Logger: s.log})
+		Wakeups: s.wakeups, Logger: s.log})
 	if err != nil {
 		return err
 	}
 	s.api, err = httpapi.New(httpapi.Config{Store: s.store, Engine: s.disp, Logger: s.log,
-		MaxBodyBytes: s.c.MaxBodyBytes})
+		MaxBodyBytes: s.c.MaxBodyBytes, CheckURL: s.c.Policy.CheckURL})
 	if err != nil {
 		return err
 	}
