@@ -55,9 +55,27 @@ type child struct {
 // startChild starts hookd serve on data with admin key key and waits until it listens.
 func startChild(t *testing.T, data, key string) *child {
 	t.Helper()
-	cmd := exec.Command(hookdBinary(t), "serve", "--addr", "127.0.0.1:0", "--data", data,
-		"--allow-private-networks", "--retry-schedule", "100ms", "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "HOOKD_ADMIN_KEY="+key)
+	return startChildWith(t, childOptions{Data: data, Key: key})
+}
+
+// childOptions configure startChildWith.
+type childOptions struct {
+	Data     string   // data directory
+	Key      string   // admin key
+	Database string   // --database, empty for the SQLite file in Data
+	Env      []string // more environment, NAME=value
+}
+
+// startChildWith starts hookd serve as o says and waits until it listens.
+func startChildWith(t *testing.T, o childOptions) *child {
+	t.Helper()
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", o.Data,
+		"--allow-private-networks", "--retry-schedule", "100ms", "--log-level", "warn"}
+	if o.Database != "" {
+		args = append(args, "--database", o.Database)
+	}
+	cmd := exec.Command(hookdBinary(t), args...)
+	cmd.Env = append(append(os.Environ(), "HOOKD_ADMIN_KEY="+o.Key), o.Env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()

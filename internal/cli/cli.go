@@ -27,6 +27,7 @@ type root struct {
 	Serve   serveCmd   `cmd:"" help:"Run the hookd server (API and delivery)."`
 	Listen  listenCmd  `cmd:"" help:"Run a local receiver that prints deliveries and checks their signatures."`
 	Bench   benchCmd   `cmd:"" help:"Measure end-to-end throughput and latency with local receivers."`
+	Migrate migrateCmd `cmd:"" help:"Copy a SQLite store (all history) into an empty PostgreSQL database."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 

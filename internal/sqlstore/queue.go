@@ -16,6 +16,7 @@ import (
 func (s *Store) DeliveryClaim(ctx context.Context, p hookd.ClaimParams) ([]*hookd.Job, error) {
 	var jobs []*hookd.Job
 	err := s.writers.do(ctx, func(w *wtx) error {
+		jobs = nil // the write may run again (after a deadlock)
 		rows, err := w.query(s.d.Claim, ns(p.LeaseUntil), p.Owner, randomToken(), ns(p.Now), ns(p.Now),
 			jsonList(p.Exclude), p.Limit)
 		if err != nil {
@@ -62,6 +63,7 @@ func (s *Store) attachEvents(w *wtx, list []*hookd.Delivery) ([]*hookd.Job, erro
 func (s *Store) DeliveryRenew(ctx context.Context, refs []hookd.LeaseRef, until time.Time) (int, error) {
 	var n int64
 	err := s.writers.do(ctx, func(w *wtx) error {
+		n = 0 // the write may run again (after a deadlock)
 		for _, r := range refs {
 			k, err := w.execN(`UPDATE deliveries SET due_at = ? WHERE seq = ? AND lease_token = ? AND state = 0`,
 				ns(until), r.Seq, r.Token)
@@ -170,7 +172,7 @@ func (s *Store) updateDelivery(w *wtx, o *hookd.Outcome) (int64, error) {
 	if o.State == hookd.StatePending {
 		next := ns(o.NextAttemptAt)
 		n, err = w.execN(`UPDATE deliveries SET next_attempt_at = ?,
-			due_at = CASE WHEN EXISTS (SELECT 1 FROM webhooks WHERE id = ? AND active = 1) THEN ? ELSE NULL END,
+			due_at = CASE WHEN EXISTS (SELECT 1 FROM webhooks WHERE id = ? AND active = 1) THEN CAST(? AS BIGINT) ELSE NULL END,
 			lease_owner = '', lease_token = 0, attempt_count = attempt_count + ?,
 			last_attempt_at = COALESCE(?, last_attempt_at),
 			last_status = CASE WHEN ? = 1 THEN ? ELSE last_status END,
@@ -287,6 +289,7 @@ func (s *Store) applyStreaks(w *wtx, m map[string]*streak) error {
 func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
 	var total int64
 	err := s.writers.do(ctx, func(w *wtx) error {
+		total = 0 // the write may run again (after a deadlock)
 		// A delivery completes after its event was created, so only events
 		// up to the last one created before the cut-off can be concerned:
 		// the bound lets the queries walk the event_seq index.

@@ -40,6 +40,13 @@ type Dialect struct {
 	LockWebhook string
 	// Greatest is the name of the two-argument maximum function (max or GREATEST).
 	Greatest string
+	// NotifyDue, when set, is run in every transaction that made deliveries
+	// due, just before its commit (PostgreSQL: pg_notify, which other nodes
+	// receive only if the transaction commits).
+	NotifyDue string
+	// Retryable, when set, reports whether a transaction failed on a
+	// serialization failure or deadlock and may run again as it was.
+	Retryable func(err error) bool
 	// Interpret turns a driver error into a hookd error: unique violations
 	// into ECONFLICT, a full disk into EUNAVAILABLE; anything else unchanged.
 	Interpret func(err error) error

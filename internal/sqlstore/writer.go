@@ -3,7 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"math/rand/v2"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/hookd/hookd"
 )
@@ -87,7 +90,21 @@ func (p *writerPool) loop() {
 
 func (p *writerPool) run(batch []*writeOp) {
 	ctx := context.Background()
-	err := p.runTx(ctx, batch)
+	var err error
+	for try := 1; ; try++ {
+		for _, op := range batch {
+			op.err, op.due = nil, false
+		}
+		err = p.runTx(ctx, batch)
+		if try == maxTries || !p.mustRetry(err, batch) {
+			break
+		}
+		// A deadlock or serialization failure (PostgreSQL with several
+		// writers or nodes) rolled the whole transaction back: run it again
+		// after a short, growing, jittered pause.
+		p.s.index.Clear()
+		time.Sleep(time.Duration(try*try)*time.Millisecond + time.Duration(rand.Int64N(int64(time.Millisecond))))
+	}
 	due := false
 	for _, op := range batch {
 		if err != nil && op.err == nil {
@@ -106,8 +123,32 @@ func (p *writerPool) run(batch []*writeOp) {
 	}
 }
 
+// maxTries bounds how many times a batch runs when it keeps failing on
+// deadlocks or serialization failures.
+const maxTries = 5
+
+// mustRetry reports whether the batch failed on an error after which it may
+// run again: the transaction's own error, or one of its writes'.
+func (p *writerPool) mustRetry(err error, batch []*writeOp) bool {
+	retryable := p.s.d.Retryable
+	if retryable == nil {
+		return false
+	}
+	if err != nil {
+		return retryable(err)
+	}
+	for _, op := range batch {
+		if op.err != nil && retryable(op.err) {
+			return true
+		}
+	}
+	return false
+}
+
 // runTx runs the batch in one transaction and returns the error that failed
-// the whole transaction (begin, savepoint or commit), if any.
+// the whole transaction (begin, savepoint or commit), if any. A write that
+// failed on a retryable error (a deadlock) fails the whole transaction: its
+// locks are part of a cycle that only rolling everything back breaks.
 func (p *writerPool) runTx(ctx context.Context, batch []*writeOp) error {
 	tx, err := p.s.wdb.BeginTx(ctx, nil)
 	if err != nil {
@@ -121,13 +162,23 @@ func (p *writerPool) runTx(ctx context.Context, batch []*writeOp) error {
 			_ = tx.Rollback()
 			return nil
 		}
-		return p.s.wrap(tx.Commit(), "")
-	}
-	for _, op := range batch {
-		w.op = op
-		if err := p.runSavepoint(w, op); err != nil {
+	} else {
+		for _, op := range batch {
+			w.op = op
+			if err := p.runSavepoint(w, op); err != nil {
+				_ = tx.Rollback()
+				return err
+			}
+		}
+		if p.mustRetry(nil, batch) {
 			_ = tx.Rollback()
-			return err
+			return nil
+		}
+	}
+	if p.s.d.NotifyDue != "" && slices.ContainsFunc(batch, func(op *writeOp) bool { return op.err == nil && op.due }) {
+		if _, err := tx.ExecContext(ctx, p.s.d.NotifyDue); err != nil {
+			_ = tx.Rollback()
+			return p.s.wrap(err, "")
 		}
 	}
 	return p.s.wrap(tx.Commit(), "")
