@@ -43,7 +43,7 @@ func TestMultiNode(t *testing.T) {
 	var nodes []*child
 	for range 3 {
 		nodes = append(nodes, startChildWith(t, childOptions{Data: t.TempDir(), Key: key, Database: dbURL,
-			Env: []string{encKey}}))
+			Env: []string{encKey, "HOOKD_LEASE_DURATION=10s"}})) // a short lease: the killed node's work is rescued sooner
 	}
 	t.Logf("3 nodes up in %s", time.Since(start).Round(time.Millisecond))
 

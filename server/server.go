@@ -44,6 +44,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// RetrySchedule replaces the default retry schedule.
 	RetrySchedule hookd.Schedule
+	// LeaseDuration is how long a claimed delivery stays with this node
+	// before another may take it (after a crash); default 60 s.
+	LeaseDuration time.Duration
 	// MaxBodyBytes bounds a publish request's body; default 1 MiB.
 	MaxBodyBytes int64
 	Logger       *slog.Logger
@@ -189,7 +192,8 @@ func (s *Server) assemble() error {
 	s.sender = httpdest.New(httpdest.Options{Policy: s.c.Policy, Logger: s.log})
 	var err error
 	s.disp, err = dispatch.New(dispatch.Config{Store: s.store, Sender: s.sender, Schedule: s.c.RetrySchedule,
-		Wakeups: s.wakeups, Logger: s.log})
+		LeaseDuration: s.c.LeaseDuration,
+		Wakeups:       s.wakeups, Logger: s.log})
 	if err != nil {
 		return err
 	}

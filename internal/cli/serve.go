@@ -13,11 +13,12 @@ import (
 type serveCmd struct {
 	Addr                 string        `default:"127.0.0.1:8080" env:"HOOKD_ADDR" help:"Address to listen on."`
 	Data                 string        `default:"./hookd-data" env:"HOOKD_DATA" help:"Data directory (database, encryption key); made on first start."`
-	Database             string        `env:"HOOKD_DATABASE" help:"Database: empty for <data>/hookd.db, or sqlite:<path>."`
+	Database             string        `env:"HOOKD_DATABASE" help:"Database: empty for <data>/hookd.db, sqlite:<path>, or postgres://user@host/db for several nodes."`
 	Synchronous          string        `default:"FULL" env:"HOOKD_SYNCHRONOUS" enum:"FULL,NORMAL" help:"SQLite synchronous mode: FULL (every accepted event is on disk) or NORMAL."`
 	AllowPrivateNetworks bool          `env:"HOOKD_ALLOW_PRIVATE_NETWORKS" help:"Allow deliveries to loopback, private and link-local addresses (development only)."`
 	AllowCIDR            string        `name:"allow-cidr" env:"HOOKD_ALLOW_CIDR" help:"Comma-separated address ranges deliveries may reach although private, e.g. 10.1.0.0/16."`
 	RetrySchedule        string        `env:"HOOKD_RETRY_SCHEDULE" help:"Waits between attempts, e.g. 5s,5m,30m,2h,5h,10h,10h (the default)."`
+	LeaseDuration        time.Duration `default:"60s" env:"HOOKD_LEASE_DURATION" help:"How long a claimed delivery stays with this node; after a crash, other nodes take it over when it ends."`
 	ShutdownTimeout      time.Duration `default:"30s" env:"HOOKD_SHUTDOWN_TIMEOUT" help:"How long attempts in flight may finish at SIGINT/SIGTERM."`
 	MaxBodyBytes         int64         `default:"1048576" env:"HOOKD_MAX_BODY_BYTES" help:"Largest publish request body."`
 	LogFormat            string        `default:"text" env:"HOOKD_LOG_FORMAT" enum:"text,json" help:"Log format: text or json."`
@@ -52,7 +53,7 @@ func (c *serveCmd) Run(env *Env) error {
 	srv, err := server.New(env.Ctx, server.Config{Addr: c.Addr, DataDir: c.Data, Database: c.Database,
 		Synchronous: c.Synchronous, Policy: netguard.Policy{AllowPrivate: c.AllowPrivateNetworks, Allow: allow},
 		AdminKey: c.AdminKey, EncryptionKey: c.EncryptionKey, ShutdownTimeout: c.ShutdownTimeout,
-		RetrySchedule: sched, MaxBodyBytes: c.MaxBodyBytes, Logger: log, Out: env.Stdout})
+		RetrySchedule: sched, LeaseDuration: c.LeaseDuration, MaxBodyBytes: c.MaxBodyBytes, Logger: log, Out: env.Stdout})
 	if err != nil {
 		return err
 	}
