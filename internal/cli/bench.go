@@ -33,7 +33,7 @@ type benchCmd struct {
 	Size        int           `default:"1024" help:"Approximate size of each event's JSON data in bytes."`
 	Synchronous string        `default:"FULL" enum:"FULL,NORMAL" help:"SQLite synchronous mode of the server."`
 	Timeout     time.Duration `default:"5m" help:"Give up when deliveries have not all arrived by then."`
-	URL         string        `help:"Benchmark a running hookd at this URL instead of starting one (needs --admin-key; CPU and memory are then not reported)."`
+	URL         []string      `help:"Benchmark running hookd nodes at these URLs (comma-separated; publishers are spread over them) instead of starting one (needs --admin-key; CPU and memory are then not reported)."`
 	AdminKey    string        `env:"HOOKD_ADMIN_KEY" help:"Admin key of the server at --url."`
 	JSON        bool          `name:"json" help:"Print the result as JSON."`
 }
@@ -66,22 +66,25 @@ func (c *benchCmd) Run(env *Env) error {
 		return err
 	}
 	defer rcv.close()
-	base, key, child := c.URL, c.AdminKey, (*benchChild)(nil)
-	if base == "" {
+	bases, key, child := c.URL, c.AdminKey, (*benchChild)(nil)
+	if len(bases) == 0 {
 		if child, err = startChild(ctx, c.Synchronous, env.Stderr); err != nil {
 			return err
 		}
 		defer child.kill()
-		base, key = child.url, child.key
+		bases, key = []string{child.url}, child.key
 	}
-	cl := &apiClient{base: strings.TrimRight(base, "/"), key: key, http: &http.Client{Transport: &http.Transport{
-		MaxIdleConnsPerHost: c.Publishers * 2}}}
-	project, err := c.setup(ctx, cl, rcv)
+	tr := &http.Transport{MaxIdleConnsPerHost: c.Publishers * 2}
+	clients := make([]*apiClient, len(bases))
+	for i, b := range bases {
+		clients[i] = &apiClient{base: strings.TrimRight(b, "/"), key: key, http: &http.Client{Transport: tr}}
+	}
+	project, err := c.setup(ctx, clients[0], rcv)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "bench: publishing %d events to %d webhooks…\n", c.Events, c.Webhooks)
-	res := c.publish(ctx, cl, project, rcv)
+	fmt.Fprintf(env.Stderr, "bench: publishing %d events to %d webhooks through %d node(s)…\n", c.Events, c.Webhooks, len(clients))
+	res := c.publish(ctx, clients, project, rcv)
 	if child != nil {
 		if res.CPUSeconds, res.PeakRSSMB, err = child.stop(); err != nil {
 			return err
@@ -108,13 +111,14 @@ func (c *benchCmd) setup(ctx context.Context, cl *apiClient, rcv *receivers) (st
 
 // publish sends the events, open-loop at --rate when set, and waits for
 // every delivery.
-func (c *benchCmd) publish(ctx context.Context, cl *apiClient, project string, rcv *receivers) benchResult {
+func (c *benchCmd) publish(ctx context.Context, clients []*apiClient, project string, rcv *receivers) benchResult {
 	pad := strings.Repeat("x", max(c.Size-60, 0))
 	var next atomic.Int64
 	var errs atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
-	for range c.Publishers {
+	for g := range c.Publishers {
+		cl := clients[g%len(clients)]
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
