@@ -21,6 +21,7 @@ type Store interface {
 	WebhookStore
 	EventStore
 	DeliveryStore
+	SecretStore
 
 	// Ping returns nil when the database answers and is migrated.
 	Ping(ctx context.Context) error

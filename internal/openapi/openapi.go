@@ -55,8 +55,11 @@ type Operation struct {
 	// "next_cursor": string} and the operation gets limit and cursor query
 	// parameters automatically.
 	List   bool
-	Status int   // success status (200, 201, 202, 204); 0 means 200
-	Errors []int // error statuses, each answered with application/problem+json (the Problem schema)
+	Status int // success status (200, 201, 202, 204); 0 means 200
+	// AlsoStatus lists other success statuses answered with the same body
+	// (e.g. 201 for a PUT that created what it would otherwise replace).
+	AlsoStatus []int
+	Errors     []int // error statuses, each answered with application/problem+json (the Problem schema)
 }
 
 // Info is the document's info object.
@@ -301,6 +304,14 @@ func (g *generator) operation(op Operation, pathParams []string) (map[string]any
 		ok["content"] = map[string]any{orDefault(op.ResponseContentType): map[string]any{"schema": s}}
 	}
 	responses := map[string]any{strconv.Itoa(status): ok}
+	for _, code := range op.AlsoStatus {
+		if code < 100 || code > 399 {
+			return nil, fmt.Errorf("success status %d is not 1xx-3xx", code)
+		}
+		also := maps.Clone(ok)
+		also["description"] = statusText(code)
+		responses[strconv.Itoa(code)] = also
+	}
 	for _, code := range op.Errors {
 		if code < 400 || code > 599 {
 			return nil, fmt.Errorf("error status %d is not 4xx-5xx", code)

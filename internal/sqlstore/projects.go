@@ -92,6 +92,7 @@ var projectTables = []string{
 	`DELETE FROM webhooks WHERE project_id = ?`,
 	`DELETE FROM event_types WHERE project_id = ?`,
 	`DELETE FROM api_keys WHERE project_id = ?`,
+	`DELETE FROM secrets WHERE project_id = ?`,
 }
 
 // ProjectDelete deletes a project and everything in it.
