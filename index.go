@@ -1,6 +1,7 @@
 package hookd
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -45,7 +46,24 @@ type Index struct {
 	prefixes []prefixEntry
 	all      []int32
 	multi    bool // some webhook has more than one pattern, so results may repeat
+	// filters are the compiled filters of the webhooks that have one.
+	filters map[int32]Matcher
 }
+
+// Matcher decides whether an event goes to a webhook beyond its type patterns.
+type Matcher interface {
+	Match(ev *Event) bool
+}
+
+// FilterCompiler turns a webhook's Filter into a Matcher, or returns why
+// it cannot. The template package provides one (template.FilterMatcher).
+type FilterCompiler func(raw json.RawMessage) (Matcher, error)
+
+// matchNone is the filter of a webhook whose filter does not compile: it
+// receives nothing rather than everything.
+type matchNone struct{}
+
+func (matchNone) Match(*Event) bool { return false }
 
 type prefixEntry struct {
 	prefix string // with its trailing dot
@@ -55,6 +73,13 @@ type prefixEntry struct {
 // NewIndex returns an index over webhooks at version. Inactive webhooks can
 // be looked up by id but never match.
 func NewIndex(version int64, webhooks []*Webhook) *Index {
+	return NewIndexWith(version, webhooks, nil)
+}
+
+// NewIndexWith is NewIndex with filters: compile turns each webhook's
+// Filter into a Matcher (a filter that does not compile matches nothing).
+// With a nil compile, filters are ignored.
+func NewIndexWith(version int64, webhooks []*Webhook, compile FilterCompiler) *Index {
 	ix := &Index{Version: version, webhooks: webhooks, byID: make(map[string]int32, len(webhooks)),
 		exact: map[string][]int32{}}
 	for i, w := range webhooks {
@@ -65,6 +90,9 @@ func NewIndex(version int64, webhooks []*Webhook) *Index {
 		}
 		if len(w.Events) > 1 {
 			ix.multi = true
+		}
+		if compile != nil && len(w.Filter) > 0 {
+			ix.addFilter(pos, w.Filter, compile)
 		}
 		for _, p := range w.Events {
 			switch prefix, isPrefix := strings.CutSuffix(p, "*"); {
@@ -80,6 +108,21 @@ func NewIndex(version int64, webhooks []*Webhook) *Index {
 	return ix
 }
 
+// addFilter compiles the filter of the webhook at pos.
+func (ix *Index) addFilter(pos int32, raw json.RawMessage, compile FilterCompiler) {
+	m, err := compile(raw)
+	if err != nil {
+		m = matchNone{}
+	}
+	if m == nil {
+		return
+	}
+	if ix.filters == nil {
+		ix.filters = map[int32]Matcher{}
+	}
+	ix.filters[pos] = m
+}
+
 // Webhook returns the webhook with id, or nil when the project has none.
 func (ix *Index) Webhook(id string) *Webhook {
 	if pos, ok := ix.byID[id]; ok {
@@ -91,8 +134,8 @@ func (ix *Index) Webhook(id string) *Webhook {
 // Len returns how many webhooks (active or not) the index holds.
 func (ix *Index) Len() int { return len(ix.webhooks) }
 
-// Match returns the active webhooks whose patterns match ev's type, each
-// once, in a stable order.
+// Match returns the active webhooks whose patterns match ev's type and
+// whose filters (if any) match ev, each once, in a stable order.
 func (ix *Index) Match(ev *Event) []*Webhook {
 	var pos []int32
 	pos = append(pos, ix.all...)
@@ -108,6 +151,9 @@ func (ix *Index) Match(ev *Event) []*Webhook {
 	}
 	out := make([]*Webhook, 0, len(pos))
 	for _, p := range pos {
+		if f := ix.filters[p]; f != nil && !f.Match(ev) {
+			continue
+		}
 		out = append(out, ix.webhooks[p])
 	}
 	return out
@@ -118,8 +164,10 @@ func (ix *Index) Match(ev *Event) []*Webhook {
 // the project's webhook version in the publishing transaction and reload only
 // when it changed.
 type IndexCache struct {
-	mu sync.Mutex
-	m  map[string]*Index
+	// Compile compiles webhooks' filters; nil ignores them.
+	Compile FilterCompiler
+	mu      sync.Mutex
+	m       map[string]*Index
 }
 
 // Get returns the cached index of project when it was built at version, and
@@ -135,7 +183,7 @@ func (c *IndexCache) Get(project string, version int64, load func() ([]*Webhook,
 	if err != nil {
 		return nil, err
 	}
-	ix = NewIndex(version, ws)
+	ix = NewIndexWith(version, ws, c.Compile)
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = map[string]*Index{}

@@ -64,9 +64,14 @@ type Webhook struct {
 	Active         bool              `json:"active"`
 	DisabledReason string            `json:"disabled_reason,omitempty"`
 	Config         json.RawMessage   `json:"config,omitempty"`
-	Metadata       map[string]string `json:"metadata,omitempty"`
-	CreatedAt      time.Time         `json:"created_at"`
-	UpdatedAt      time.Time         `json:"updated_at"`
+	// Filter holds conditions on the event (see package template) that an
+	// event must meet, beyond Events, to be delivered to this webhook.
+	Filter json.RawMessage `json:"filter,omitempty"`
+	// Template, when set, renders the body instead of the default envelope.
+	Template  string            `json:"template,omitempty"`
+	Metadata  map[string]string `json:"metadata,omitempty"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
 
 	// Secret signs every delivery. PreviousSecret also signs until
 	// PreviousSecretExpiresAt, so receivers can move to a rotated secret at

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/template"
 )
 
 // WebhookRequest creates a webhook or changes the fields present in it.
@@ -30,6 +31,8 @@ type WebhookRequest struct {
 	Ordered        *bool                  `json:"ordered,omitempty" doc:"Deliver one at a time, in publish order."`
 	Active         *bool                  `json:"active,omitempty" doc:"Default true. Setting it to true re-enables a disabled webhook."`
 	Config         json.RawMessage        `json:"config,omitempty" openapi:"object" doc:"Settings of the kind."`
+	Filter         json.RawMessage        `json:"filter,omitempty" openapi:"object" doc:"Conditions on the event, e.g. {\"field\": \"data.stage\", \"in\": [\"dev\", \"staging\"]}, combined with and/or/not; null removes the filter."`
+	Template       *string                `json:"template,omitempty" doc:"A Go text/template rendering the body instead of the default envelope; empty removes it."`
 	Metadata       *map[string]string     `json:"metadata,omitempty"`
 }
 
@@ -65,6 +68,31 @@ func (req *WebhookRequest) apply(w *hookd.Webhook, v *hookd.Validation) {
 	if req.Config != nil {
 		w.Config = compactJSON(req.Config)
 	}
+	if req.Filter != nil {
+		w.Filter = compactJSON(req.Filter)
+	}
+	set(&w.Template, req.Template)
+}
+
+// validateContent adds to v the errors of w's filter and template.
+func validateContent(w *hookd.Webhook, v *hookd.Validation) {
+	if _, err := template.ParseFilter(w.Filter); err != nil {
+		addFieldErrors(v, "filter", err)
+	}
+	if w.Template != "" {
+		if _, err := template.Compile(w.Template, template.Options{}); err != nil {
+			addFieldErrors(v, "template", err)
+		}
+	}
+}
+
+// addFieldErrors adds the field errors of err to v, or err's message under field.
+func addFieldErrors(v *hookd.Validation, field string, err error) {
+	if e, ok := errors.AsType[*hookd.Error](err); ok && len(e.Fields) > 0 {
+		v.Fields = append(v.Fields, e.Fields...)
+		return
+	}
+	v.Add(field, "%s", hookd.ErrorMessage(err))
 }
 
 func set[T any](dst *T, src *T) {
@@ -77,6 +105,7 @@ func set[T any](dst *T, src *T) {
 // v included, and a url the SSRF policy would refuse to dial.
 func (a *API) validate(w *hookd.Webhook, v *hookd.Validation) error {
 	w.ApplyDefaults()
+	validateContent(w, v)
 	e, ok := errors.AsType[*hookd.Error](w.Validate())
 	if ok {
 		v.Fields = append(v.Fields, e.Fields...)

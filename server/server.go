@@ -189,7 +189,7 @@ func (s *Server) sealer() (*secretbox.Box, error) {
 
 // assemble builds the sender, the dispatcher and the API.
 func (s *Server) assemble() error {
-	s.sender = httpdest.New(httpdest.Options{Policy: s.c.Policy, Logger: s.log})
+	s.sender = httpdest.New(httpdest.Options{Policy: s.c.Policy, Logger: s.log, Secrets: s.secretValue})
 	var err error
 	s.disp, err = dispatch.New(dispatch.Config{Store: s.store, Sender: s.sender, Schedule: s.c.RetrySchedule,
 		LeaseDuration: s.c.LeaseDuration,
@@ -206,6 +206,20 @@ func (s *Server) assemble() error {
 		ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	return nil
+}
+
+// secretValue returns the value of key in a project's named secret, or an
+// error naming what is missing (never a value).
+func (s *Server) secretValue(ctx context.Context, projectID, name, key string) (string, error) {
+	sec, err := s.store.SecretGet(ctx, projectID, name)
+	if err != nil {
+		return "", err
+	}
+	v, ok := sec.Values[key]
+	if !ok {
+		return "", hookd.Errorf(hookd.ENOTFOUND, "secret %q has no key %q", name, key)
+	}
+	return v, nil
 }
 
 // Addr returns the address the server listens on (with the port chosen

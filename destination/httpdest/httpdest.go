@@ -55,6 +55,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives a debug record per attempt. Nil means no logging.
 	Logger *slog.Logger
+	// Secrets resolves {{secret "name" "key"}} in URLs and body templates;
+	// nil makes such templates fail.
+	Secrets SecretFunc
 }
 
 // Sender makes attempts of deliveries to webhooks of kind "http". It
@@ -68,6 +71,8 @@ type Sender struct {
 	maxResp   int
 	now       func() time.Time
 	log       *slog.Logger
+	secrets   SecretFunc
+	tmpl      templates
 
 	mu      sync.RWMutex
 	schemes map[signature.Config]cachedScheme
@@ -92,6 +97,7 @@ func New(o Options) *Sender {
 		maxResp:   o.MaxResponseBytes,
 		now:       o.Now,
 		log:       o.Logger,
+		secrets:   o.Secrets,
 		schemes:   make(map[signature.Config]cachedScheme),
 	}
 	if s.userAgent == "" {
@@ -192,17 +198,16 @@ func (s *Sender) send(ctx context.Context, a *attempt, w *hookd.Webhook, ev *hoo
 	if contentType == "" {
 		contentType = hookd.ContentTypeJSON
 	}
-	a.att.Request.Method, a.att.Request.URL = method, redactURL(w.URL)
-
-	var body []byte
-	switch contentType {
-	case hookd.ContentTypeJSON:
-		body = ev.Envelope()
-		a.att.Request.BodyIsEnvelope = true
-	case hookd.ContentTypeForm:
-		body = formBody(ev.Envelope())
-	default:
-		a.fail(hookd.VerdictPermanent, "content type "+strconv.Quote(contentType)+" is not supported")
+	target, used, err := s.renderURL(ctx, w, ev)
+	defer func() { redact(&a.att, used) }()
+	a.att.Request.Method, a.att.Request.URL = method, redactURL(target)
+	if err != nil {
+		a.fail(hookd.VerdictPermanent, "url: "+hookd.ErrorMessage(err))
+		return
+	}
+	body, err := s.body(ctx, a, w, ev, contentType, &used)
+	if err != nil {
+		a.fail(hookd.VerdictPermanent, err.Error())
 		return
 	}
 	a.att.Request.Body = string(body)
@@ -214,7 +219,7 @@ func (s *Sender) send(ctx context.Context, a *attempt, w *hookd.Webhook, ev *hoo
 	tctx, cancel := context.WithTimeoutCause(ctx, timeout, errTimedOut)
 	defer cancel()
 
-	hreq, err := http.NewRequestWithContext(tctx, method, w.URL, bytes.NewReader(body))
+	hreq, err := http.NewRequestWithContext(tctx, method, target, bytes.NewReader(body))
 	if err != nil {
 		a.fail(hookd.VerdictPermanent, requestError(err))
 		return
@@ -252,6 +257,30 @@ func (s *Sender) send(ctx context.Context, a *attempt, w *hookd.Webhook, ev *hoo
 		a.att.Error = "reading the response body: " + msg
 	}
 	a.res.Verdict, a.res.RetryAfter = s.judge(resp, a)
+}
+
+// body returns the request body: the webhook's template rendered, or the
+// event's envelope; form-encoded as payload=… for the form content type.
+// Secret values the template used are appended to used.
+func (s *Sender) body(ctx context.Context, a *attempt, w *hookd.Webhook, ev *hookd.Event, contentType string,
+	used *[]string) ([]byte, error) {
+	raw := ev.Envelope()
+	if w.Template != "" {
+		out, secrets, err := s.renderBody(ctx, w, ev)
+		*used = append(*used, secrets...)
+		if err != nil {
+			return nil, errors.New("template: " + strings.TrimPrefix(hookd.ErrorMessage(err), "template: "))
+		}
+		raw = out
+	}
+	switch contentType {
+	case hookd.ContentTypeJSON:
+		a.att.Request.BodyIsEnvelope = w.Template == ""
+		return raw, nil
+	case hookd.ContentTypeForm:
+		return formBody(raw), nil
+	}
+	return nil, errors.New("content type " + strconv.Quote(contentType) + " is not supported")
 }
 
 // errTimedOut is the cause of the per-attempt context when its timeout ends.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/template"
 )
 
 // Dialect holds what differs between SQL databases.
@@ -109,6 +110,7 @@ func New(c Config) *Store {
 	if s.notify == nil {
 		s.notify = func() {}
 	}
+	s.index.Compile = template.FilterMatcher
 	s.writers = newWriterPool(s, c.Writers, c.MaxBatch)
 	return s
 }

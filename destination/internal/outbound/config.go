@@ -4,47 +4,69 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
+	"maps"
 	"net/url"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/template"
 )
 
-// DecodeConfig decodes a webhook's config into v (a pointer to a struct),
-// refusing unknown settings. Problems are added to val under "config".
-// Empty config decodes as {}.
+// DecodeConfig decodes a webhook's config into v (a pointer to a struct)
+// and adds every problem to val under "config.": unknown settings and
+// values of the wrong type. Empty config decodes as {}. It reports whether
+// v can be checked further (the config is a JSON object).
 func DecodeConfig(val *hookd.Validation, raw json.RawMessage, v any) bool {
-	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
 		return true
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		if _, err2 := dec.Token(); err2 != io.EOF {
-			err = errors.New("trailing data")
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		val.Add("config", "must be a JSON object")
+		return false
+	}
+	known := jsonFields(reflect.TypeOf(v).Elem())
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !known[k] {
+			val.Add("config."+k, "is not a setting of this kind")
 		}
 	}
-	if err == nil {
-		return true
-	}
+	err := json.Unmarshal(raw, v)
 	var te *json.UnmarshalTypeError
 	switch {
+	case err == nil:
 	case errors.As(err, &te) && te.Field != "":
 		val.Add("config."+te.Field, "must be %s", jsonKind(te.Type.Kind().String()))
-	case unknownFieldRE.MatchString(err.Error()):
-		name := unknownFieldRE.FindStringSubmatch(err.Error())[1]
-		val.Add("config."+name, "is not a setting of this kind")
 	default:
-		val.Add("config", "must be a JSON object")
+		val.Add("config", "%s", err.Error())
 	}
-	return false
+	return true
 }
 
-var unknownFieldRE = regexp.MustCompile(`unknown field "([^"]*)"`)
+// jsonFields returns the JSON names of a struct's fields, embedded structs
+// included.
+func jsonFields(t reflect.Type) map[string]bool {
+	out := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			maps.Copy(out, jsonFields(f.Type))
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		if name != "-" {
+			out[name] = true
+		}
+	}
+	return out
+}
 
 func jsonKind(k string) string {
 	switch k {

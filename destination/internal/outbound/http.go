@@ -117,6 +117,10 @@ func (a *Attempt) capture(resp *http.Response) (*Response, error) {
 	return out, nil
 }
 
+// Network turns a network error of the attempt into a Failure with a
+// readable message (timeouts, refused connections, DNS, TLS).
+func (a *Attempt) Network(err error) *Failure { return a.describe(err) }
+
 // describe turns a network error into a Failure.
 func (a *Attempt) describe(err error) *Failure {
 	v, msg := Describe(a.parent, a.ctx, err, a.timeout, time.Since(a.start))
