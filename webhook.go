@@ -171,7 +171,12 @@ func (w *Webhook) Validate() error {
 var Kinds = []string{KindHTTP, KindSlack, KindEmail, KindGitHubStatus, KindGitHubComment, KindGitLabStatus, KindGitLabComment}
 
 func (w *Webhook) validateTarget(v *Validation) {
-	if w.Kind == KindHTTP || w.Kind == KindSlack || w.URL != "" {
+	switch {
+	case w.Kind == KindEmail:
+		if w.URL != "" && !strings.HasPrefix(w.URL, "mailto:") {
+			v.Add("url", "must be empty or mailto:address,… for an email webhook")
+		}
+	case w.Kind == KindHTTP || w.Kind == KindSlack || w.URL != "":
 		if msg := ValidURL(w.URL); msg != "" {
 			v.Add("url", "%s", msg)
 		}

@@ -51,6 +51,9 @@ type Config struct {
 	// --allow-private-networks), so the mistake shows at save time; its
 	// error message becomes the url field's message.
 	CheckURL func(rawURL string) error
+	// ValidateKind, when set, checks a webhook's kind-specific settings
+	// (Config) and returns an EINVALID *hookd.Error naming the fields.
+	ValidateKind func(w *hookd.Webhook) error
 }
 
 // Engine is the delivery side the API drives; dispatch.Dispatcher implements it.
@@ -78,6 +81,7 @@ type API struct {
 	maxBody int64
 	ready   func(ctx context.Context) error
 	check   func(rawURL string) error
+	kinds   func(w *hookd.Webhook) error
 	keys    *keyCache
 	routes  []route
 	doc     []byte
@@ -105,7 +109,7 @@ func New(c Config) (*API, error) {
 		return nil, errors.New("httpapi: a Store is required")
 	}
 	a := &API{store: c.Store, engine: c.Engine, log: c.Logger, now: c.Now, maxBody: c.MaxBodyBytes,
-		ready: c.Ready, check: c.CheckURL, keys: newKeyCache(keyCacheTTL, keyCacheSize)}
+		ready: c.Ready, check: c.CheckURL, kinds: c.ValidateKind, keys: newKeyCache(keyCacheTTL, keyCacheSize)}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

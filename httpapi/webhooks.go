@@ -110,6 +110,11 @@ func (a *API) validate(w *hookd.Webhook, v *hookd.Validation) error {
 	if ok {
 		v.Fields = append(v.Fields, e.Fields...)
 	}
+	if a.kinds != nil && (!ok || !hasField(e, "kind")) {
+		if err := a.kinds(w); err != nil {
+			addFieldErrors(v, "config", err)
+		}
+	}
 	if a.check != nil && w.Kind == hookd.KindHTTP && !strings.Contains(w.URL, "{{") && (!ok || !hasField(e, "url")) {
 		if err := a.check(w.URL); err != nil {
 			v.Add("url", "%s", strings.TrimPrefix(err.Error(), "netguard: "))

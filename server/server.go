@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/destination/httpdest"
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/netguard"
@@ -62,7 +61,7 @@ type Server struct {
 	wakeups  <-chan struct{} // wake-ups from other nodes (PostgreSQL), or nil
 	lock     *os.File
 	disp     *dispatch.Dispatcher
-	sender   *httpdest.Sender
+	closers  []func()
 	api      *httpapi.API
 	listener net.Listener
 	http     *http.Server
@@ -189,16 +188,17 @@ func (s *Server) sealer() (*secretbox.Box, error) {
 
 // assemble builds the sender, the dispatcher and the API.
 func (s *Server) assemble() error {
-	s.sender = httpdest.New(httpdest.Options{Policy: s.c.Policy, Logger: s.log, Secrets: s.secretValue})
+	router, closers := s.senders()
+	s.closers = closers
 	var err error
-	s.disp, err = dispatch.New(dispatch.Config{Store: s.store, Sender: s.sender, Schedule: s.c.RetrySchedule,
+	s.disp, err = dispatch.New(dispatch.Config{Store: s.store, Sender: router, Schedule: s.c.RetrySchedule,
 		LeaseDuration: s.c.LeaseDuration,
 		Wakeups:       s.wakeups, Logger: s.log})
 	if err != nil {
 		return err
 	}
 	s.api, err = httpapi.New(httpapi.Config{Store: s.store, Engine: s.disp, Logger: s.log,
-		MaxBodyBytes: s.c.MaxBodyBytes, CheckURL: s.c.Policy.CheckURL})
+		MaxBodyBytes: s.c.MaxBodyBytes, CheckURL: s.c.Policy.CheckURL, ValidateKind: router.Validate})
 	if err != nil {
 		return err
 	}
@@ -206,20 +206,6 @@ func (s *Server) assemble() error {
 		ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	return nil
-}
-
-// secretValue returns the value of key in a project's named secret, or an
-// error naming what is missing (never a value).
-func (s *Server) secretValue(ctx context.Context, projectID, name, key string) (string, error) {
-	sec, err := s.store.SecretGet(ctx, projectID, name)
-	if err != nil {
-		return "", err
-	}
-	v, ok := sec.Values[key]
-	if !ok {
-		return "", hookd.Errorf(hookd.ENOTFOUND, "secret %q has no key %q", name, key)
-	}
-	return v, nil
 }
 
 // Addr returns the address the server listens on (with the port chosen
@@ -262,8 +248,8 @@ func (s *Server) Run(ctx context.Context) error {
 
 // closeAll releases what New opened.
 func (s *Server) closeAll() {
-	if s.sender != nil {
-		s.sender.Close()
+	for _, c := range s.closers {
+		c()
 	}
 	if s.listener != nil {
 		s.listener.Close()
