@@ -17,10 +17,10 @@ func TestKeptnRecipe(t *testing.T) {
 	n.must(201, "PUT", "/v1/projects/"+p+"/secrets/slack-secret",
 		map[string]any{"values": map[string]string{"webhook-identifier": "T0001/B0002/topsecretvalue"}}, nil)
 	wh, _ := n.webhook(p, map[string]any{
-		"name":   "evaluation to slack",
-		"url":    rc.URL + `/services/{{secret "slack-secret" "webhook-identifier"}}`,
-		"events": []string{"sh.keptn.event.evaluation.finished"},
-		"filter": map[string]any{"field": "data.stage", "in": []string{"dev", "staging"}},
+		"name":     "evaluation to slack",
+		"url":      rc.URL + `/services/{{secret "slack-secret" "webhook-identifier"}}`,
+		"events":   []string{"sh.keptn.event.evaluation.finished"},
+		"filter":   map[string]any{"field": "data.stage", "in": []string{"dev", "staging"}},
 		"template": `{"text": {{quote (printf "Evaluation of %s in %s: %s" .data.project .data.stage .data.result)}}}`,
 	})
 	n.publish(p, "sh.keptn.event.evaluation.finished", map[string]any{"project": "sockshop", "stage": "production", "result": "pass"})
@@ -37,7 +37,9 @@ func TestKeptnRecipe(t *testing.T) {
 	if strings.Contains(url, "topsecretvalue") || !strings.Contains(url, "/services/***") {
 		t.Fatalf("recorded URL %q; want the secret redacted as ***", url)
 	}
-	var problem struct{ Errors []struct{ Field, Message string } }
+	var problem struct {
+		Errors []struct{ Field, Message string }
+	}
 	code := n.call("POST", "/v1/projects/"+p+"/webhooks", map[string]any{"name": "bad", "url": rc.URL,
 		"template": "{{.data.x", "filter": map[string]any{"field": "data.x", "equal": 1}}, &problem)
 	if code != http.StatusUnprocessableEntity || len(problem.Errors) < 2 {
