@@ -25,6 +25,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/netguard"
 	"github.com/hookd/hookd/signature"
+	"github.com/hookd/hookd/template"
 )
 
 // DefaultMaxResponseBytes is how much of a response body is kept when
@@ -228,7 +229,7 @@ func (s *Sender) send(ctx context.Context, a *attempt, w *hookd.Webhook, ev *hoo
 		a.fail(hookd.VerdictPermanent, "invalid URL: must be http:// or https:// with a host")
 		return
 	}
-	h, msg := s.headers(w, ev, contentType, body, started)
+	h, msg := s.headers(ctx, w, ev, contentType, body, started, &used)
 	if h != nil {
 		a.att.Request.Headers = h
 	}
@@ -298,7 +299,8 @@ func formBody(env []byte) []byte {
 // (which win over a custom header of the same name, should one have slipped
 // past validation), then the signature. On failure it returns the headers
 // built so far (possibly nil) and a message.
-func (s *Sender) headers(w *hookd.Webhook, ev *hookd.Event, contentType string, body []byte, at time.Time) (http.Header, string) {
+func (s *Sender) headers(ctx context.Context, w *hookd.Webhook, ev *hookd.Event, contentType string, body []byte,
+	at time.Time, used *[]string) (http.Header, string) {
 	scheme, err := s.scheme(w.Signature)
 	if err != nil {
 		return nil, "invalid signature settings: " + err.Error()
@@ -313,6 +315,14 @@ func (s *Sender) headers(w *hookd.Webhook, ev *hookd.Event, contentType string, 
 	for name, value := range w.Headers {
 		if !validHeaderName(name) {
 			return nil, "custom header " + strconv.Quote(name) + " is not a valid header name"
+		}
+		if strings.Contains(value, "{{") {
+			rendered, secrets, err := template.RenderString(ctx, value, ev, projectSecrets{s.secrets, w.ProjectID})
+			*used = append(*used, secrets...)
+			if err != nil {
+				return nil, "custom header " + strconv.Quote(name) + ": " + hookd.ErrorMessage(err)
+			}
+			value = rendered
 		}
 		if !validHeaderValue(value) {
 			return nil, "custom header " + strconv.Quote(name) + " has an invalid value (control characters or line breaks)"
