@@ -16,7 +16,7 @@ const (
 	PrefixEvent    = "evt_"
 	PrefixDelivery = "dlv_"
 	PrefixAttempt  = "att_"
-	PrefixIncoming = "in_"
+	PrefixIncoming = "inh_"
 )
 
 const crockford = "0123456789abcdefghjkmnpqrstvwxyz"

@@ -151,6 +151,9 @@ func ValidSecret(scheme, secret string) string {
 	if len(secret) < 8 || len(secret) > 256 {
 		return "must be 8 to 256 characters"
 	}
+	if scheme == SchemeJWS && len(secret) < 32 {
+		return "must be at least 32 characters for jws: JWT libraries refuse shorter HS256 keys (RFC 7518 §3.2); leave it out to generate one"
+	}
 	for _, r := range secret {
 		if r < 0x20 || r == 0x7f {
 			return "must be printable characters"

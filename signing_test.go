@@ -82,6 +82,7 @@ func validateSignature(c SignatureConfig, secret string) []string {
 func TestSignatureConfigValidate(t *testing.T) {
 	std := NewSigningSecret()
 	const plain = "a-plain-secret"
+	const jwsKey = "a-jws-secret-of-at-least-32-bytes"
 	for _, c := range []struct {
 		name   string
 		c      SignatureConfig
@@ -91,7 +92,8 @@ func TestSignatureConfigValidate(t *testing.T) {
 		{"standard", SignatureConfig{Scheme: SchemeStandard}, std, nil},
 		{"none", SignatureConfig{Scheme: SchemeNone}, "", nil},
 		{"hmac github", SignatureConfig{Scheme: SchemeHMAC, Preset: "github"}, plain, nil},
-		{"jws", SignatureConfig{Scheme: SchemeJWS, Issuer: "netlify"}, plain, nil},
+		{"jws", SignatureConfig{Scheme: SchemeJWS, Issuer: "netlify"}, jwsKey, nil},
+		{"jws short secret", SignatureConfig{Scheme: SchemeJWS, Issuer: "netlify"}, plain, []string{"secret"}},
 		{"stripe", SignatureConfig{Scheme: SchemeStripe, Header: "Stripe-Signature"}, std, nil},
 
 		{"unknown scheme", SignatureConfig{Scheme: "rsa"}, std, []string{"signature.scheme"}},
@@ -113,8 +115,8 @@ func TestSignatureConfigValidate(t *testing.T) {
 		{"hmac prefix space", SignatureConfig{Scheme: SchemeHMAC, Header: "X-Sig", Encoding: "hex", Prefix: "sha256= "}, plain, []string{"signature.prefix"}},
 		{"hmac prefix NUL", SignatureConfig{Scheme: SchemeHMAC, Header: "X-Sig", Encoding: "hex", Prefix: "a\x00"}, plain, []string{"signature.prefix"}},
 		{"hmac short secret", SignatureConfig{Scheme: SchemeHMAC, Header: "X-Sig", Encoding: "hex"}, "short", []string{"secret"}},
-		{"jws prefix", SignatureConfig{Scheme: SchemeJWS, Header: "X-Webhook-Signature", Prefix: "x"}, plain, []string{"signature"}},
-		{"jws long issuer", SignatureConfig{Scheme: SchemeJWS, Header: "X-Webhook-Signature", Issuer: strings.Repeat("i", 101)}, plain, []string{"signature.issuer"}},
+		{"jws prefix", SignatureConfig{Scheme: SchemeJWS, Header: "X-Webhook-Signature", Prefix: "x"}, jwsKey, []string{"signature"}},
+		{"jws long issuer", SignatureConfig{Scheme: SchemeJWS, Header: "X-Webhook-Signature", Issuer: strings.Repeat("i", 101)}, jwsKey, []string{"signature.issuer"}},
 		{"stripe issuer", SignatureConfig{Scheme: SchemeStripe, Header: "Hookd-Signature", Issuer: "x"}, plain, []string{"signature"}},
 		{"stripe encoding", SignatureConfig{Scheme: SchemeStripe, Header: "Hookd-Signature", Encoding: "hex"}, plain, []string{"signature"}},
 	} {

@@ -22,6 +22,7 @@ type Store interface {
 	EventStore
 	DeliveryStore
 	SecretStore
+	IncomingStore
 
 	// Ping returns nil when the database answers and is migrated.
 	Ping(ctx context.Context) error

@@ -54,6 +54,10 @@ type Config struct {
 	// ValidateKind, when set, checks a webhook's kind-specific settings
 	// (Config) and returns an EINVALID *hookd.Error naming the fields.
 	ValidateKind func(w *hookd.Webhook) error
+	// PublicURL, when set, is the base URL (https://hooks.example.com) of
+	// incoming hook URLs; else they are built from each request's Host and
+	// X-Forwarded-Proto.
+	PublicURL string
 }
 
 // Engine is the delivery side the API drives; dispatch.Dispatcher implements it.
@@ -82,6 +86,7 @@ type API struct {
 	ready   func(ctx context.Context) error
 	check   func(rawURL string) error
 	kinds   func(w *hookd.Webhook) error
+	public  string
 	keys    *keyCache
 	routes  []route
 	doc     []byte
@@ -109,7 +114,7 @@ func New(c Config) (*API, error) {
 		return nil, errors.New("httpapi: a Store is required")
 	}
 	a := &API{store: c.Store, engine: c.Engine, log: c.Logger, now: c.Now, maxBody: c.MaxBodyBytes,
-		ready: c.Ready, check: c.CheckURL, kinds: c.ValidateKind, keys: newKeyCache(keyCacheTTL, keyCacheSize)}
+		ready: c.Ready, check: c.CheckURL, kinds: c.ValidateKind, public: strings.TrimSuffix(c.PublicURL, "/"), keys: newKeyCache(keyCacheTTL, keyCacheSize)}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -296,7 +297,11 @@ func (a *API) testWebhook(w http.ResponseWriter, r *http.Request) error {
 	if owner == "" {
 		return hookd.Errorf(hookd.EUNAVAILABLE, "the dispatcher cannot take a test delivery now; try again")
 	}
-	data, _ := json.Marshal(map[string]string{"webhook_id": id, "message": "This is a test delivery from hookd."})
+	wh, err := a.store.WebhookGet(ctx, project, id)
+	if err != nil {
+		return err
+	}
+	data := a.testData(ctx, wh)
 	ev := &hookd.Event{ID: hookd.NewID(hookd.PrefixEvent, now), ProjectID: project, Type: TestEventType,
 		Data: data, Timestamp: now, CreatedAt: now}
 	res, err := a.store.EventPublish(ctx, hookd.PublishParams{Event: ev, Fingerprint: ev.Fingerprint(), Only: id,
@@ -316,6 +321,38 @@ func (a *API) testWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return reply(w, http.StatusOK, TestResult{Delivery: d, Attempt: att})
+}
+
+// testData returns the data of a webhook.test event for w: the example of
+// the first catalogue type w subscribes to that has one (so that templates
+// and integrations reading event fields can be tried), with webhook_id and
+// message added; without an example, just those two.
+func (a *API) testData(ctx context.Context, w *hookd.Webhook) json.RawMessage {
+	fields := map[string]any{}
+	if ex := a.exampleFor(ctx, w); len(ex) > 0 {
+		_ = json.Unmarshal(ex, &fields)
+	}
+	fields["webhook_id"] = w.ID
+	fields["message"] = "This is a test delivery from hookd."
+	data, _ := json.Marshal(fields)
+	return data
+}
+
+// exampleFor returns the example of the first catalogue event type that w
+// subscribes to and that has an object example, or nil.
+func (a *API) exampleFor(ctx context.Context, w *hookd.Webhook) json.RawMessage {
+	types, _, err := a.store.EventTypeList(ctx, w.ProjectID, hookd.Page{Limit: 100})
+	if err != nil {
+		return nil
+	}
+	for _, p := range w.Events {
+		for _, t := range types {
+			if len(t.Example) > 0 && t.Example[0] == '{' && hookd.MatchPattern(p, t.Name) {
+				return t.Example
+			}
+		}
+	}
+	return nil
 }
 
 // wake tells the engine, if any, that deliveries became due.

@@ -18,6 +18,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/httpapi"
+	"github.com/hookd/hookd/inbound"
 	"github.com/hookd/hookd/netguard"
 	"github.com/hookd/hookd/postgres"
 	"github.com/hookd/hookd/secretbox"
@@ -48,7 +49,10 @@ type Config struct {
 	LeaseDuration time.Duration
 	// MaxBodyBytes bounds a publish request's body; default 1 MiB.
 	MaxBodyBytes int64
-	Logger       *slog.Logger
+	// PublicURL is the base URL incoming hook URLs are shown with; else
+	// each API request's host.
+	PublicURL string
+	Logger    *slog.Logger
 	// Out receives the messages meant for the operator (the new admin key, the address).
 	Out io.Writer
 }
@@ -63,6 +67,7 @@ type Server struct {
 	disp     *dispatch.Dispatcher
 	closers  []func()
 	api      *httpapi.API
+	handler  http.Handler // the API, with incoming hooks under /in/
 	listener net.Listener
 	http     *http.Server
 }
@@ -198,11 +203,20 @@ func (s *Server) assemble() error {
 		return err
 	}
 	s.api, err = httpapi.New(httpapi.Config{Store: s.store, Engine: s.disp, Logger: s.log,
-		MaxBodyBytes: s.c.MaxBodyBytes, CheckURL: s.c.Policy.CheckURL, ValidateKind: router.Validate})
+		MaxBodyBytes: s.c.MaxBodyBytes, CheckURL: s.c.Policy.CheckURL, ValidateKind: router.Validate,
+		PublicURL: s.c.PublicURL})
 	if err != nil {
 		return err
 	}
-	s.http = &http.Server{Handler: s.api.Handler(), ReadHeaderTimeout: 10 * time.Second,
+	in, err := inbound.New(inbound.Config{Store: s.store, Engine: s.disp, Logger: s.log})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle(inbound.PathPrefix, in) // no API key: the unguessable URL (and its verification) is the credential
+	mux.Handle("/", s.api.Handler())
+	s.handler = mux
+	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	return nil
@@ -212,8 +226,9 @@ func (s *Server) assemble() error {
 // when the configured port was 0).
 func (s *Server) Addr() string { return s.listener.Addr().String() }
 
-// Handler returns the HTTP handler of the API.
-func (s *Server) Handler() http.Handler { return s.api.Handler() }
+// Handler returns the HTTP handler of the node: the API, and incoming
+// hooks under /in/.
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run delivers and serves until ctx ends, then stops taking requests,
 // lets attempts in flight finish for up to ShutdownTimeout, hands the rest

@@ -43,7 +43,7 @@ handed back, so they are attempted again by the new nodes.
 }
 
 // migrateTables lists the tables to copy, parents first.
-var migrateTables = []string{"projects", "api_keys", "event_types", "secrets", "webhooks", "events", "deliveries", "attempts"}
+var migrateTables = []string{"projects", "api_keys", "event_types", "secrets", "incoming_hooks", "incoming_requests", "incoming_dedupe", "webhooks", "events", "deliveries", "attempts"}
 
 func (c *migrateCmd) Run(env *Env) error {
 	path, ok := strings.CutPrefix(c.From, "sqlite:")

@@ -93,6 +93,9 @@ var projectTables = []string{
 	`DELETE FROM event_types WHERE project_id = ?`,
 	`DELETE FROM api_keys WHERE project_id = ?`,
 	`DELETE FROM secrets WHERE project_id = ?`,
+	`DELETE FROM incoming_requests WHERE project_id = ?`,
+	`DELETE FROM incoming_dedupe WHERE project_id = ?`,
+	`DELETE FROM incoming_hooks WHERE project_id = ?`,
 }
 
 // ProjectDelete deletes a project and everything in it.
