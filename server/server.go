@@ -44,6 +44,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// RetrySchedule replaces the default retry schedule.
 	RetrySchedule hookd.Schedule
+	// Retention is how long the delivery log is kept: finished deliveries
+	// with their attempts, and events with no delivery left; 0 keeps all.
+	Retention time.Duration
 	// LeaseDuration is how long a claimed delivery stays with this node
 	// before another may take it (after a crash); default 60 s.
 	LeaseDuration time.Duration
@@ -237,6 +240,15 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Run(ctx context.Context) error {
 	s.disp.Start()
 	s.disp.Wake()
+	pruneCtx, stopPrune := context.WithCancel(context.Background())
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		if s.c.Retention > 0 {
+			s.pruneLoop(pruneCtx, s.c.Retention, time.Minute)
+		}
+	}()
+
 	fmt.Fprintf(s.c.Out, "hookd %s listening on http://%s\n", hookd.Version, s.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
@@ -251,6 +263,8 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.http.Shutdown(stopCtx); err != nil {
 		s.log.Warn("HTTP shutdown", "err", err)
 	}
+	stopPrune()
+	<-pruned
 	if err := s.disp.Stop(stopCtx); err != nil {
 		s.log.Warn("attempts cut at shutdown; their deliveries are due again at the next start", "err", err)
 	}
