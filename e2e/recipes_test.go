@@ -850,7 +850,7 @@ func TestRecipeGenericWebhookForm(t *testing.T) {
 		}
 		tasks = append(tasks, event.Type+" "+event.Data.Task.Title)
 	}
-	if got := strings.Join(tasks, ", "); got != "task.created Call Ada back, webhook.test , task.completed Send the invoice" {
+	if got := strings.Join(tasks, ", "); got != "task.created Call Ada back, webhook.test Write the docs, task.completed Send the invoice" {
 		t.Errorf("the receiver got %s", got)
 	}
 	test := decodeStep[testAnswer](t, r.find("POST", "/webhooks/"+w+"/test"))
@@ -1027,6 +1027,14 @@ func TestRecipeNetlifyNotifications(t *testing.T) {
 		b.TargetURL = jsonField(h.Body, "target_url")
 		got = append(got, strings.TrimPrefix(h.Path, "/repos/acme/docs/statuses/")+" "+b.State+" "+b.TargetURL)
 	}
+	// The test button posted one more status, for the catalogue's
+	// deploy_building example (sha1, pending), at a moment of its own.
+	for i := 1; i < len(got); i++ {
+		if got[i] == wantStatuses[0] {
+			got = slices.Delete(got, i, i+1)
+			break
+		}
+	}
 	if strings.Join(got, "\n") != strings.Join(wantStatuses, "\n") {
 		t.Errorf("GitHub statuses\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantStatuses, "\n"))
 	}
@@ -1053,17 +1061,14 @@ func TestRecipeNetlifyNotifications(t *testing.T) {
 	}
 
 	// Test buttons: as the recipe says.
-	for v, want := range map[string]string{"HOOK": "succeeded", "MAIL": "succeeded", "SLACK": "succeeded", "STATUS": "failed"} {
+	for v, want := range map[string]string{"HOOK": "succeeded", "MAIL": "succeeded", "SLACK": "succeeded", "STATUS": "succeeded"} {
 		a := decodeStep[testAnswer](t, r.find("POST", "/webhooks/"+r.vars[v]+"/test"))
 		if a.Attempt.Outcome != want {
 			t.Errorf("test button of $%s: %+v, want %s", v, a.Attempt, want)
 		}
-		if v == "STATUS" && !strings.Contains(a.Attempt.Error, "config.sha: rendered empty") {
-			t.Errorf("test button of $STATUS: error %q", a.Attempt.Error)
-		}
 	}
-	if c := len(gh.matching("POST /repos/acme/docs/statuses/")); c != 4 {
-		t.Errorf("the test button posted to GitHub (%d statuses)", c)
+	if c := len(gh.matching("POST /repos/acme/docs/statuses/")); c != 5 {
+		t.Errorf("GitHub got %d statuses; want 4 deploys and the test button's", c)
 	}
 
 	// The log: the comment's last attempt edited it, with the token hidden.

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/destination/internal/outbound"
 	"github.com/hookd/hookd/netguard"
 	"github.com/hookd/hookd/signature"
 	"github.com/hookd/hookd/template"
@@ -217,7 +218,7 @@ func (s *Sender) send(ctx context.Context, a *attempt, w *hookd.Webhook, ev *hoo
 	if timeout <= 0 {
 		timeout = hookd.DefaultTimeout
 	}
-	tctx, cancel := context.WithTimeoutCause(ctx, timeout, errTimedOut)
+	tctx, cancel := context.WithTimeoutCause(ctx, timeout, outbound.ErrTimedOut)
 	defer cancel()
 
 	hreq, err := http.NewRequestWithContext(tctx, method, target, bytes.NewReader(body))
@@ -247,14 +248,14 @@ func (s *Sender) send(ctx context.Context, a *attempt, w *hookd.Webhook, ev *hoo
 
 	resp, err := s.transport.RoundTrip(hreq)
 	if err != nil {
-		v, msg := describe(ctx, tctx, err, timeout, time.Since(a.start))
+		v, msg := outbound.Describe(ctx, tctx, err, timeout, time.Since(a.start))
 		a.fail(v, msg)
 		return
 	}
 	err = s.capture(resp, a)
 	a.finish()
 	if err != nil {
-		_, msg := describe(ctx, tctx, err, timeout, time.Since(a.start))
+		_, msg := outbound.Describe(ctx, tctx, err, timeout, time.Since(a.start))
 		a.att.Error = "reading the response body: " + msg
 	}
 	a.res.Verdict, a.res.RetryAfter = s.judge(resp, a)
@@ -283,9 +284,6 @@ func (s *Sender) body(ctx context.Context, a *attempt, w *hookd.Webhook, ev *hoo
 	}
 	return nil, errors.New("content type " + strconv.Quote(contentType) + " is not supported")
 }
-
-// errTimedOut is the cause of the per-attempt context when its timeout ends.
-var errTimedOut = errors.New("httpdest: attempt timed out")
 
 // formBody returns payload=<envelope>, form-encoded.
 func formBody(env []byte) []byte {

@@ -329,7 +329,7 @@ func TestSendSchemes(t *testing.T) {
 			"X-Shopify-Hmac-Sha256", "", signature.Config{Scheme: "hmac-sha256", Header: "X-Shopify-Hmac-Sha256", Encoding: "base64"}},
 		{"custom hmac", hookd.SignatureConfig{Scheme: hookd.SchemeHMAC, Header: "X-My-Sig", Prefix: "v=", Encoding: "base64"}, "custom-secret",
 			"X-My-Sig", "v=", signature.Config{Scheme: "hmac-sha256", Header: "X-My-Sig", Prefix: "v=", Encoding: "base64"}},
-		{"jws", hookd.SignatureConfig{Scheme: hookd.SchemeJWS, Issuer: "netlify"}, "jws-secret-1",
+		{"jws", hookd.SignatureConfig{Scheme: hookd.SchemeJWS, Issuer: "netlify"}, "jws-secret-1-long-enough-for-hs256",
 			"X-Webhook-Signature", "eyJ", signature.Config{Scheme: "jws", Issuer: "netlify"}},
 		{"stripe", hookd.SignatureConfig{Scheme: hookd.SchemeStripe}, "whsec_stripe",
 			"Hookd-Signature", "t=", signature.Config{Scheme: "stripe"}},

@@ -47,8 +47,8 @@ func Begin(req *hookd.SendRequest, now time.Time) *Attempt {
 	return a
 }
 
-// errTimedOut is the cause of an attempt's context when its timeout ends.
-var errTimedOut = errors.New("outbound: attempt timed out")
+// ErrTimedOut is the cause of an attempt's context when its timeout ends.
+var ErrTimedOut = errors.New("outbound: attempt timed out")
 
 // WithTimeout returns the attempt's context: ctx bounded by the webhook's
 // timeout (hookd.DefaultTimeout when unset). The caller must call cancel.
@@ -57,7 +57,7 @@ func (a *Attempt) WithTimeout(ctx context.Context, w *hookd.Webhook) (context.Co
 	if w != nil && w.Timeout() > 0 {
 		a.timeout = w.Timeout()
 	}
-	tctx, cancel := context.WithTimeoutCause(ctx, a.timeout, errTimedOut)
+	tctx, cancel := context.WithTimeoutCause(ctx, a.timeout, ErrTimedOut)
 	a.parent, a.ctx = ctx, tctx
 	return tctx, cancel
 }

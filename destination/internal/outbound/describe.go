@@ -39,7 +39,7 @@ func Describe(ctx, tctx context.Context, err error, timeout, elapsed time.Durati
 	var op *net.OpError
 	dial := errors.As(err, &op) && op.Op == "dial"
 	var ne net.Error
-	if ours := context.Cause(tctx) == errTimedOut; ours || errors.As(err, &ne) && ne.Timeout() {
+	if ours := context.Cause(tctx) == ErrTimedOut; ours || errors.As(err, &ne) && ne.Timeout() {
 		d := timeout
 		if !ours {
 			d = roundDuration(elapsed)
