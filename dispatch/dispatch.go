@@ -46,6 +46,14 @@ type Config struct {
 	Now func() time.Time
 	// Rand returns numbers in [0, 1) for jitter; default math/rand/v2.
 	Rand func() float64
+	// DisableAfter disables a webhook when an attempt fails and its failure
+	// streak (failed attempts in a row, tests excluded) reaches it; 0 never.
+	DisableAfter int
+	// DisableFailingFor disables a webhook when an attempt fails and it has
+	// been failing without a success for at least this long; 0 never.
+	DisableFailingFor time.Duration
+	// Metrics, when set, is told about every attempt.
+	Metrics Metrics
 }
 
 func (c *Config) applyDefaults() error {
@@ -130,6 +138,7 @@ func New(c Config) (*Dispatcher, error) {
 	}
 	d.hook = newWebhooks(c.Store)
 	d.rec = newRecorder(c.Store, c.Logger, d.hint)
+	d.rec.written = d.announceDisabled
 	d.runCtx, d.cancelRun = context.WithCancel(context.Background())
 	d.loopCtx, d.stopLoop = context.WithCancel(context.Background())
 	return d, nil

@@ -26,6 +26,8 @@ type recorder struct {
 	store hookd.Store
 	log   *slog.Logger
 	hint  func(time.Time)
+	// written, when set, is called with each batch once it is stored.
+	written func([]*hookd.Outcome)
 
 	in     chan *hookd.Outcome
 	done   chan struct{}
@@ -102,6 +104,9 @@ func (r *recorder) write(batch []*hookd.Outcome) {
 		err := r.store.DeliveryComplete(context.Background(), batch)
 		if err == nil {
 			r.hintNext(batch)
+			if r.written != nil {
+				r.written(batch)
+			}
 			return
 		}
 		r.log.Error("recording delivery outcomes failed; retrying", "outcomes", len(batch), "err", err, "retry_in", wait)

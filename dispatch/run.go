@@ -13,7 +13,7 @@ func (d *Dispatcher) run(l *lane, it *item) {
 	defer d.running.Done()
 	d.track(it, true)
 	defer d.track(it, false)
-	o := d.attempt(d.runCtx, it)
+	o := d.observe(func() *hookd.Outcome { return d.attempt(d.runCtx, it) })
 	failed := o.Attempt != nil && o.Attempt.Outcome != hookd.OutcomeSucceeded
 	d.rec.add(o)
 	d.finished(l, failed)
@@ -88,6 +88,9 @@ func (d *Dispatcher) decide(w *hookd.Webhook, dl *hookd.Delivery, res *hookd.Sen
 	default:
 		o.State, a.Outcome = hookd.StateFailed, hookd.OutcomeFailed
 	}
+	if o.DisableReason == "" && a.Outcome != hookd.OutcomeSucceeded && dl.Trigger != hookd.TriggerTest {
+		o.DisableReason = d.streakReason(w, now)
+	}
 	return o
 }
 
@@ -111,7 +114,7 @@ func (d *Dispatcher) Send(ctx context.Context, job *hookd.Job, w *hookd.Webhook)
 	defer cancel()
 	stop := context.AfterFunc(d.runCtx, cancel)
 	defer stop()
-	o := d.attempt(ctx, &item{job: job, webhook: w})
+	o := d.observe(func() *hookd.Outcome { return d.attempt(ctx, &item{job: job, webhook: w}) })
 	if err := d.c.Store.DeliveryComplete(context.WithoutCancel(ctx), []*hookd.Outcome{o}); err != nil {
 		return nil, err
 	}

@@ -58,6 +58,11 @@ type Config struct {
 	// incoming hook URLs; else they are built from each request's Host and
 	// X-Forwarded-Proto.
 	PublicURL string
+	// Metrics, when set, is told about publishes.
+	Metrics Metrics
+	// MetricsHandler, when set, is served (without authentication) at
+	// GET /metrics and documented in the OpenAPI document.
+	MetricsHandler http.Handler
 }
 
 // Engine is the delivery side the API drives; dispatch.Dispatcher implements it.
@@ -78,20 +83,22 @@ type Engine interface {
 
 // API serves the REST API. Make one with New.
 type API struct {
-	store   hookd.Store
-	engine  Engine
-	log     *slog.Logger
-	now     func() time.Time
-	maxBody int64
-	ready   func(ctx context.Context) error
-	check   func(rawURL string) error
-	kinds   func(w *hookd.Webhook) error
-	public  string
-	keys    *keyCache
-	routes  []route
-	doc     []byte
-	mux     *http.ServeMux
-	handler http.Handler
+	store          hookd.Store
+	engine         Engine
+	log            *slog.Logger
+	now            func() time.Time
+	maxBody        int64
+	ready          func(ctx context.Context) error
+	check          func(rawURL string) error
+	kinds          func(w *hookd.Webhook) error
+	public         string
+	metrics        Metrics
+	metricsHandler http.Handler
+	keys           *keyCache
+	routes         []route
+	doc            []byte
+	mux            *http.ServeMux
+	handler        http.Handler
 }
 
 // route is one operation of the API and the handler that serves it.
@@ -115,6 +122,7 @@ func New(c Config) (*API, error) {
 	}
 	a := &API{store: c.Store, engine: c.Engine, log: c.Logger, now: c.Now, maxBody: c.MaxBodyBytes,
 		ready: c.Ready, check: c.CheckURL, kinds: c.ValidateKind, public: strings.TrimSuffix(c.PublicURL, "/"), keys: newKeyCache(keyCacheTTL, keyCacheSize)}
+	a.metrics, a.metricsHandler = c.Metrics, c.MetricsHandler
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

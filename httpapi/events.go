@@ -65,6 +65,7 @@ func (a *API) publishEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	a.published(res)
 	if res.Duplicate {
 		w.Header().Set("Idempotent-Replayed", "true")
 	} else if a.engine != nil && len(res.Deliveries) > 0 {

@@ -43,7 +43,7 @@ var stateParam = openapi.Param{Name: "state", In: "query", Enum: []string{"pendi
 // OpenAPI document are both built from it.
 func (a *API) table() []route {
 	rts := slices.Concat(a.systemRoutes(), a.projectRoutes(), a.eventTypeRoutes(), a.webhookRoutes(),
-		a.eventRoutes(), a.deliveryRoutes(), a.secretRoutes(), a.incomingRoutes(), a.contentRoutes())
+		a.eventRoutes(), a.deliveryRoutes(), a.secretRoutes(), a.incomingRoutes(), a.contentRoutes(), a.metricsRoutes())
 	for i := range rts {
 		rts[i].op.Errors = errorStatuses(rts[i].op)
 	}

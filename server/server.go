@@ -19,10 +19,12 @@ import (
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/inbound"
+	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/netguard"
 	"github.com/hookd/hookd/postgres"
 	"github.com/hookd/hookd/secretbox"
 	"github.com/hookd/hookd/sqlite"
+	"github.com/hookd/hookd/web"
 )
 
 // Config is what `hookd serve` is told by its flags and environment.
@@ -47,6 +49,12 @@ type Config struct {
 	// Retention is how long the delivery log is kept: finished deliveries
 	// with their attempts, and events with no delivery left; 0 keeps all.
 	Retention time.Duration
+	// DisableAfter disables a webhook after this many failed attempts in a
+	// row, and DisableFailingFor one failing without a success for this
+	// long; a webhook.disabled event is published to its project. 0 never
+	// (`hookd serve` defaults to 50 and 5 days).
+	DisableAfter      int
+	DisableFailingFor time.Duration
 	// LeaseDuration is how long a claimed delivery stays with this node
 	// before another may take it (after a crash); default 60 s.
 	LeaseDuration time.Duration
@@ -70,6 +78,7 @@ type Server struct {
 	disp     *dispatch.Dispatcher
 	closers  []func()
 	api      *httpapi.API
+	metrics  *metrics.Metrics
 	handler  http.Handler // the API, with incoming hooks under /in/
 	listener net.Listener
 	http     *http.Server
@@ -197,17 +206,18 @@ func (s *Server) sealer() (*secretbox.Box, error) {
 // assemble builds the sender, the dispatcher and the API.
 func (s *Server) assemble() error {
 	router, closers := s.senders()
+	s.metrics = metrics.New(metrics.Options{Store: s.store})
 	s.closers = closers
 	var err error
 	s.disp, err = dispatch.New(dispatch.Config{Store: s.store, Sender: router, Schedule: s.c.RetrySchedule,
-		LeaseDuration: s.c.LeaseDuration,
-		Wakeups:       s.wakeups, Logger: s.log})
+		LeaseDuration: s.c.LeaseDuration, DisableAfter: s.c.DisableAfter, DisableFailingFor: s.c.DisableFailingFor,
+		Wakeups: s.wakeups, Logger: s.log, Metrics: s.metrics})
 	if err != nil {
 		return err
 	}
 	s.api, err = httpapi.New(httpapi.Config{Store: s.store, Engine: s.disp, Logger: s.log,
 		MaxBodyBytes: s.c.MaxBodyBytes, CheckURL: s.c.Policy.CheckURL, ValidateKind: router.Validate,
-		PublicURL: s.c.PublicURL})
+		PublicURL: s.c.PublicURL, Metrics: s.metrics, MetricsHandler: s.metrics.Handler()})
 	if err != nil {
 		return err
 	}
@@ -217,7 +227,16 @@ func (s *Server) assemble() error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(inbound.PathPrefix, in) // no API key: the unguessable URL (and its verification) is the credential
-	mux.Handle("/", s.api.Handler())
+	// The API keeps /v1/ and its system routes; every other path is the dashboard.
+	api := s.api.Handler()
+	for _, p := range []string{"/v1/", "/openapi.json", "/healthz", "/readyz", metrics.Path} {
+		mux.Handle(p, api)
+	}
+	dash, err := web.New(web.Config{Store: s.store, API: api, Logger: s.log})
+	if err != nil {
+		return err
+	}
+	mux.Handle("/", dash.Handler())
 	s.handler = mux
 	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,

@@ -24,11 +24,17 @@ type Env struct {
 
 // root is the command tree.
 type root struct {
-	Serve   serveCmd   `cmd:"" help:"Run the hookd server (API and delivery)."`
-	Listen  listenCmd  `cmd:"" help:"Run a local receiver that prints deliveries and checks their signatures."`
-	Bench   benchCmd   `cmd:"" help:"Measure end-to-end throughput and latency with local receivers."`
-	Migrate migrateCmd `cmd:"" help:"Copy a SQLite store (all history) into an empty PostgreSQL database."`
-	Version versionCmd `cmd:"" help:"Print the version."`
+	Serve         serveCmd         `cmd:"" help:"Run the hookd server (API and delivery)."`
+	Listen        listenCmd        `cmd:"" help:"Run a local receiver that prints deliveries and checks their signatures."`
+	Bench         benchCmd         `cmd:"" help:"Measure end-to-end throughput and latency with local receivers."`
+	Migrate       migrateCmd       `cmd:"" help:"Copy a SQLite store (all history) into an empty PostgreSQL database."`
+	Send          sendCmd          `cmd:"" help:"Publish an event from the shell."`
+	Webhooks      webhooksCmd      `cmd:"" help:"List, show, create and delete webhooks."`
+	Events        eventsCmd        `cmd:"" help:"List and show published events."`
+	Deliveries    deliveriesCmd    `cmd:"" help:"List and show deliveries with their attempts; redeliver."`
+	Verify        verifyCmd        `cmd:"" help:"Check a saved request's signature (exit 0 when valid, 1 with the reason when not)."`
+	CheckReceiver checkReceiverCmd `cmd:"" name:"check-receiver" help:"Check that a receiver accepts a valid delivery and rejects tampered, wrongly signed, stale and replayed ones."`
+	Version       versionCmd       `cmd:"" help:"Print the version."`
 }
 
 type versionCmd struct{}

@@ -19,6 +19,8 @@ type serveCmd struct {
 	AllowCIDR            string        `name:"allow-cidr" env:"HOOKD_ALLOW_CIDR" help:"Comma-separated address ranges deliveries may reach although private, e.g. 10.1.0.0/16."`
 	RetrySchedule        string        `env:"HOOKD_RETRY_SCHEDULE" help:"Waits between attempts, e.g. 5s,5m,30m,2h,5h,10h,10h (the default)."`
 	Retention            time.Duration `default:"720h" env:"HOOKD_RETENTION" help:"How long the delivery log (finished deliveries, attempts, events) is kept; 0 keeps everything."`
+	DisableAfter         int           `default:"50" env:"HOOKD_DISABLE_AFTER" help:"Disable a webhook after this many failed attempts in a row (a webhook.disabled event tells the project); 0 never."`
+	DisableFailingFor    time.Duration `default:"120h" env:"HOOKD_DISABLE_FAILING_FOR" help:"Disable a webhook failing without a success for this long; 0 never."`
 	LeaseDuration        time.Duration `default:"60s" env:"HOOKD_LEASE_DURATION" help:"How long a claimed delivery stays with this node; after a crash, other nodes take it over when it ends."`
 	ShutdownTimeout      time.Duration `default:"30s" env:"HOOKD_SHUTDOWN_TIMEOUT" help:"How long attempts in flight may finish at SIGINT/SIGTERM."`
 	MaxBodyBytes         int64         `default:"1048576" env:"HOOKD_MAX_BODY_BYTES" help:"Largest publish request body."`
@@ -55,7 +57,8 @@ func (c *serveCmd) Run(env *Env) error {
 	srv, err := server.New(env.Ctx, server.Config{Addr: c.Addr, DataDir: c.Data, Database: c.Database,
 		Synchronous: c.Synchronous, Policy: netguard.Policy{AllowPrivate: c.AllowPrivateNetworks, Allow: allow},
 		AdminKey: c.AdminKey, EncryptionKey: c.EncryptionKey, ShutdownTimeout: c.ShutdownTimeout,
-		RetrySchedule: sched, LeaseDuration: c.LeaseDuration, Retention: c.Retention, MaxBodyBytes: c.MaxBodyBytes, PublicURL: c.PublicURL, Logger: log, Out: env.Stdout})
+		RetrySchedule: sched, LeaseDuration: c.LeaseDuration, Retention: c.Retention,
+		DisableAfter: c.DisableAfter, DisableFailingFor: c.DisableFailingFor, MaxBodyBytes: c.MaxBodyBytes, PublicURL: c.PublicURL, Logger: log, Out: env.Stdout})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -92,6 +94,9 @@ func (s *Store) DeliveryNextDue(ctx context.Context) (time.Time, bool, error) {
 // DeliveryComplete records outcomes in one transaction.
 func (s *Store) DeliveryComplete(ctx context.Context, outcomes []*hookd.Outcome) error {
 	return s.writers.do(ctx, func(w *wtx) error {
+		if batchable(outcomes) {
+			return s.completeBatch(w, outcomes)
+		}
 		streaks := map[string]*streak{}
 		ordered := map[string]bool{}
 		for _, o := range outcomes {
@@ -106,6 +111,210 @@ func (s *Store) DeliveryComplete(ctx context.Context, outcomes []*hookd.Outcome)
 		return s.applyStreaks(w, streaks)
 	})
 }
+
+// batchable reports whether outcomes may be recorded with multi-row
+// statements (completeBatch): no outcome disables its webhook (which parks
+// the webhook's deliveries, so later outcomes of the batch must see it) and
+// no delivery appears twice (the second must see the first's update).
+func batchable(outcomes []*hookd.Outcome) bool {
+	if len(outcomes) < 2 {
+		return false
+	}
+	seen := make(map[int64]struct{}, len(outcomes))
+	for _, o := range outcomes {
+		if o.DisableReason != "" {
+			return false
+		}
+		if _, dup := seen[o.Delivery.Seq]; dup {
+			return false
+		}
+		seen[o.Delivery.Seq] = struct{}{}
+	}
+	return true
+}
+
+// completeBatch records outcomes as complete does one by one, with fewer
+// statements: the attempts in multi-row INSERTs, the final outcomes in
+// multi-row UPDATEs (joined to a VALUES list, RETURNING the deliveries whose
+// lease was still held), retries one by one. The outcomes touch distinct
+// deliveries and disable nothing, so the order of the statements does not
+// change the result; promotions of ordered webhooks run after the updates,
+// in the outcomes' order, as complete would.
+func (s *Store) completeBatch(w *wtx, outcomes []*hookd.Outcome) error {
+	if err := s.insertAttempts(w, outcomes); err != nil {
+		return err
+	}
+	held := make(map[int64]bool, len(outcomes))
+	final := make([]*hookd.Outcome, 0, len(outcomes))
+	for _, o := range outcomes {
+		if o.State != hookd.StatePending {
+			final = append(final, o)
+		}
+	}
+	if err := s.finishDeliveries(w, final, held); err != nil {
+		return err
+	}
+	for _, o := range outcomes {
+		if o.State != hookd.StatePending {
+			continue
+		}
+		n, err := s.updateDelivery(w, o)
+		if err != nil {
+			return err
+		}
+		held[o.Delivery.Seq] = n > 0
+	}
+	streaks := map[string]*streak{}
+	ordered := map[string]bool{}
+	for _, o := range outcomes {
+		h := held[o.Delivery.Seq]
+		if h {
+			if o.State == hookd.StatePending {
+				w.markDue()
+			} else if isOrdered, err := s.orderedNow(w, o, ordered); err != nil {
+				return err
+			} else if isOrdered {
+				if err := s.promote(w, o.Delivery.WebhookID); err != nil {
+					return err
+				}
+			}
+		}
+		if o.Attempt != nil && (h || o.Attempt.Outcome == hookd.OutcomeSucceeded) {
+			countStreak(streaks, o)
+		}
+	}
+	return s.applyStreaks(w, streaks)
+}
+
+// chunks calls fn with consecutive pieces of n items whose sizes are powers
+// of two of at most maxRows, largest first, so that a multi-row statement
+// is prepared for at most a handful of sizes.
+func chunks(n, maxRows int, fn func(from, to int) error) error {
+	from := 0
+	for size := maxRows; size > 0; size /= 2 {
+		for n-from >= size {
+			if err := fn(from, from+size); err != nil {
+				return err
+			}
+			from += size
+		}
+	}
+	return nil
+}
+
+// maxRows bounds the rows of one multi-row statement: 64 attempts are
+// 1,024 parameters, well under SQLite's and PostgreSQL's limits.
+const maxRows = 64
+
+// rowsSQL returns n copies of row separated by commas.
+func rowsSQL(row string, n int) string {
+	var b strings.Builder
+	b.Grow(n * (len(row) + 2))
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+// stmtCache caches the text of multi-row statements by row count.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[int]string
+}
+
+func (c *stmtCache) get(n int, build func(int) string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if q, ok := c.m[n]; ok {
+		return q
+	}
+	if c.m == nil {
+		c.m = map[int]string{}
+	}
+	q := build(n)
+	c.m[n] = q
+	return q
+}
+
+const attemptInsert = `INSERT INTO attempts (id, delivery_seq, number, trigger_name, outcome, started_at, duration_ns,
+		request_method, request_url, request_headers, request_body, response_status, response_headers, response_body,
+		response_meta, error) VALUES `
+
+var attemptInserts stmtCache
+
+// insertAttempts inserts the attempts of outcomes, in order, with
+// multi-row INSERTs.
+func (s *Store) insertAttempts(w *wtx, outcomes []*hookd.Outcome) error {
+	with := make([]*hookd.Outcome, 0, len(outcomes))
+	for _, o := range outcomes {
+		if o.Attempt != nil {
+			with = append(with, o)
+		}
+	}
+	var args []any
+	return chunks(len(with), maxRows, func(from, to int) error {
+		n := to - from
+		q := attemptInserts.get(n, func(n int) string {
+			return attemptInsert + rowsSQL(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, n)
+		})
+		args = args[:0]
+		for _, o := range with[from:to] {
+			args = appendAttemptArgs(args, o.Delivery, o.Attempt)
+		}
+		_, err := w.exec(q, args...)
+		return s.wrap(err, "")
+	})
+}
+
+// finishDeliveries applies final outcomes (state succeeded, failed or
+// canceled) to their deliveries with multi-row UPDATEs, and records in held
+// which deliveries were still leased under the outcome's token.
+func (s *Store) finishDeliveries(w *wtx, final []*hookd.Outcome, held map[int64]bool) error {
+	var args []any
+	return chunks(len(final), maxRows, func(from, to int) error {
+		n := to - from
+		q := finishUpdates.get(n, func(n int) string {
+			return `UPDATE deliveries SET state = v.column3, next_attempt_at = NULL, due_at = NULL, lease_owner = '',
+			lease_token = 0, attempt_count = attempt_count + v.column4, last_attempt_at = COALESCE(v.column5, last_attempt_at),
+			last_status = CASE WHEN v.column4 = 1 THEN v.column6 ELSE last_status END,
+			last_error = CASE WHEN v.column4 = 1 THEN v.column7 ELSE last_error END, completed_at = v.column8, updated_at = v.column8
+			FROM (VALUES ` + rowsSQL(`(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT))`, n) + `) AS v
+			WHERE deliveries.seq = v.column1 AND deliveries.lease_token = v.column2 AND deliveries.state = 0
+			RETURNING deliveries.seq`
+		})
+		args = args[:0]
+		for _, o := range final[from:to] {
+			d, a := o.Delivery, o.Attempt
+			tried, status, lastErr := 0, 0, ""
+			var last any
+			if a != nil {
+				tried, last, lastErr = 1, ns(a.StartedAt), a.Error
+				if a.Response != nil {
+					status = a.Response.Status
+				}
+			}
+			args = append(args, d.Seq, d.LeaseToken, stateCodes[o.State], tried, last, status, lastErr, ns(o.Now))
+		}
+		rows, err := w.query(q, args...)
+		if err != nil {
+			return s.wrap(err, "")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var seq int64
+			if err := rows.Scan(&seq); err != nil {
+				return s.wrap(err, "")
+			}
+			held[seq] = true
+		}
+		return s.wrap(rows.Close(), "")
+	})
+}
+
+var finishUpdates stmtCache
 
 // complete records one outcome and reports whether its lease was still held.
 // ordered caches, per webhook id, whether the webhook is ordered.
@@ -192,7 +401,13 @@ func (s *Store) updateDelivery(w *wtx, o *hookd.Outcome) (int64, error) {
 }
 
 func (s *Store) insertAttempt(w *wtx, d *hookd.Delivery, a *hookd.Attempt) error {
-	reqHeaders, _ := json.Marshal(a.Request.Headers)
+	_, err := w.exec(attemptInsert+`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, appendAttemptArgs(nil, d, a)...)
+	return s.wrap(err, "")
+}
+
+// appendAttemptArgs appends the 16 column values of an attempt row.
+func appendAttemptArgs(args []any, d *hookd.Delivery, a *hookd.Attempt) []any {
+	reqHeaders := headersJSON(a.Request.Headers)
 	var reqBody, respHeaders, respBody, respMeta any
 	if !a.Request.BodyIsEnvelope {
 		reqBody = a.Request.Body
@@ -200,19 +415,14 @@ func (s *Store) insertAttempt(w *wtx, d *hookd.Delivery, a *hookd.Attempt) error
 	status := 0
 	if r := a.Response; r != nil {
 		status = r.Status
-		h, _ := json.Marshal(r.Headers)
-		respHeaders, respBody = string(h), r.Body
+		respHeaders, respBody = headersJSON(r.Headers), r.Body
 		if r.BodyEncoding != "" || r.Truncated {
 			m, _ := json.Marshal(responseMeta{r.BodyEncoding, r.Truncated})
 			respMeta = string(m)
 		}
 	}
-	_, err := w.exec(`INSERT INTO attempts (id, delivery_seq, number, trigger_name, outcome, started_at, duration_ns,
-		request_method, request_url, request_headers, request_body, response_status, response_headers, response_body,
-		response_meta, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, d.Seq, a.Number, string(a.Trigger), a.Outcome, ns(a.StartedAt), int64(a.DurationMS*1e6),
-		a.Request.Method, a.Request.URL, string(reqHeaders), reqBody, status, respHeaders, respBody, respMeta, a.Error)
-	return s.wrap(err, "")
+	return append(args, a.ID, d.Seq, a.Number, string(a.Trigger), a.Outcome, ns(a.StartedAt), int64(a.DurationMS*1e6),
+		a.Request.Method, a.Request.URL, reqHeaders, reqBody, status, respHeaders, respBody, respMeta, a.Error)
 }
 
 // disable turns a webhook off for reason (410 Gone, failure streak) and

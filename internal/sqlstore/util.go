@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/hookd/hookd"
@@ -111,4 +112,74 @@ func jsonList[T any](items []T) string {
 		return "[]"
 	}
 	return string(b)
+}
+
+// headersJSON returns json.Marshal(h) as a string. Headers are usually
+// plain ASCII, which it writes directly (sorted keys, as encoding/json
+// does); anything that would need escaping goes through encoding/json.
+func headersJSON(h map[string][]string) string {
+	if h == nil {
+		return "null"
+	}
+	keys := make([]string, 0, len(h))
+	size := 2
+	for k, vs := range h {
+		if !plainJSON(k) {
+			return marshalHeaders(h)
+		}
+		keys = append(keys, k)
+		size += len(k) + 6
+		for _, v := range vs {
+			if !plainJSON(v) {
+				return marshalHeaders(h)
+			}
+			size += len(v) + 3
+		}
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, '"', ':')
+		vs := h[k]
+		if vs == nil {
+			b = append(b, "null"...)
+			continue
+		}
+		b = append(b, '[')
+		for j, v := range vs {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, v...)
+			b = append(b, '"')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, '}')
+	return string(b)
+}
+
+func marshalHeaders(h map[string][]string) string {
+	b, _ := json.Marshal(h)
+	return string(b)
+}
+
+// plainJSON reports whether encoding/json writes s between quotes unchanged:
+// printable ASCII other than the quote, the backslash and the characters it
+// escapes for HTML.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
