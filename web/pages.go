@@ -277,7 +277,7 @@ func (d *Dashboard) setActive(w http.ResponseWriter, r *http.Request, active boo
 		d.fail(w, r, err)
 		return
 	}
-	msg := "Webhook disabled: new events wait until it is enabled again."
+	msg := "Webhook disabled: events published meanwhile are not sent to it; deliveries already pending wait until it is enabled again."
 	if active {
 		msg = "Webhook enabled."
 	}
