@@ -1,0 +1,94 @@
+package sqlstore_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/secretbox"
+	"github.com/hookd/hookd/sqlite"
+	"github.com/hookd/hookd/storetest"
+)
+
+// TestCompleteBatchLostLease records a batch (the multi-row path) in which
+// one outcome's lease was lost: its attempt is kept, its delivery is not
+// changed, and the others are finished or rescheduled.
+func TestCompleteBatchLostLease(t *testing.T) {
+	box, err := secretbox.New(bytes.Repeat([]byte{7}, secretbox.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "hookd.db"), Sealer: box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := storetest.T0
+	p := &hookd.Project{ID: hookd.NewID(hookd.PrefixProject, now), Name: "p", CreatedAt: now, UpdatedAt: now}
+	if err := db.ProjectCreate(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	w := &hookd.Webhook{ID: hookd.NewID(hookd.PrefixWebhook, now), ProjectID: p.ID, Name: "hook",
+		URL: "https://receiver.example/hook", Active: true, CreatedAt: now, UpdatedAt: now}
+	w.ApplyDefaults()
+	if err := db.WebhookCreate(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		ev := &hookd.Event{ID: fmt.Sprintf("evt_%d", i), ProjectID: p.ID, Type: "t", Data: []byte(`{}`), Timestamp: now, CreatedAt: now}
+		if _, err := db.EventPublish(ctx, hookd.PublishParams{Event: ev, Fingerprint: ev.Fingerprint(), Trigger: hookd.TriggerAuto, Now: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(time.Second)
+	jobs, err := db.DeliveryClaim(ctx, hookd.ClaimParams{Owner: "n", Now: now, LeaseUntil: now.Add(time.Minute), Limit: 10})
+	if err != nil || len(jobs) != 4 {
+		t.Fatalf("claimed %d, %v", len(jobs), err)
+	}
+	states := []hookd.DeliveryState{hookd.StateSucceeded, hookd.StateFailed, hookd.StatePending, hookd.StateSucceeded}
+	var outcomes []*hookd.Outcome
+	for i, j := range jobs {
+		d := *j.Delivery
+		if i == 3 {
+			d.LeaseToken++ // lost the lease
+		}
+		a := &hookd.Attempt{ID: hookd.NewID(hookd.PrefixAttempt, now), DeliveryID: d.ID, Number: 1, Trigger: d.Trigger,
+			StartedAt: now, Outcome: hookd.OutcomeSucceeded, Error: fmt.Sprint("e", i),
+			Request:  hookd.AttemptRequest{Method: "POST", URL: w.URL, Headers: map[string][]string{"A": {"<b>"}}},
+			Response: &hookd.AttemptResponse{Status: 200 + i, Headers: map[string][]string{"X": {"y"}}}}
+		o := &hookd.Outcome{Delivery: &d, Attempt: a, State: states[i], Now: now}
+		if states[i] == hookd.StatePending {
+			a.Outcome, o.NextAttemptAt = hookd.OutcomeRetry, now.Add(time.Minute)
+		}
+		outcomes = append(outcomes, o)
+	}
+	if err := db.DeliveryComplete(ctx, outcomes); err != nil {
+		t.Fatal(err)
+	}
+	for i, j := range jobs {
+		got, err := db.DeliveryGet(ctx, p.ID, j.Delivery.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantState, wantCount, wantStatus := states[i], 1, 200+i
+		if i == 3 {
+			wantState, wantCount, wantStatus = hookd.StatePending, 0, 0
+		}
+		if got.State != wantState || got.AttemptCount != wantCount || got.LastStatus != wantStatus {
+			t.Errorf("delivery %d = %s, %d attempts, status %d; want %s, %d, %d", i, got.State, got.AttemptCount, got.LastStatus,
+				wantState, wantCount, wantStatus)
+		}
+		atts, err := db.AttemptList(ctx, p.ID, j.Delivery.ID)
+		if err != nil || len(atts) != 1 {
+			t.Fatalf("delivery %d: %d attempts, %v", i, len(atts), err)
+		}
+		if a := atts[0]; a.Request.Headers["A"][0] != "<b>" || a.Response.Headers["X"][0] != "y" || a.Error != fmt.Sprint("e", i) {
+			t.Errorf("attempt %d read back as %+v", i, a)
+		}
+	}
+}
