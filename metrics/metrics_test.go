@@ -65,6 +65,8 @@ func TestScrapeAfterDelivery(t *testing.T) {
 		`hookd_attempt_duration_seconds_count{outcome="succeeded"} 1`,
 		`hookd_attempts_in_flight 0`,
 		`hookd_delivery_lag_seconds 0`,
+		`hookd_deliveries_pending 0`, // both finished: nothing pending
+		`hookd_oldest_pending_delivery_age_seconds 0`,
 		`go_goroutines`,
 	}
 	var body string
