@@ -34,6 +34,7 @@ type root struct {
 	Deliveries    deliveriesCmd    `cmd:"" help:"List and show deliveries with their attempts; redeliver."`
 	Verify        verifyCmd        `cmd:"" help:"Check a saved request's signature (exit 0 when valid, 1 with the reason when not)."`
 	CheckReceiver checkReceiverCmd `cmd:"" name:"check-receiver" help:"Check that a receiver accepts a valid delivery and rejects tampered, wrongly signed, stale and replayed ones."`
+	Backup        backupCmd        `cmd:"" help:"Copy the SQLite database while hookd runs (online backup)."`
 	Version       versionCmd       `cmd:"" help:"Print the version."`
 }
 
