@@ -73,14 +73,10 @@ const (
 )
 
 // Options configure a Sender. The zero value is usable (public addresses
-// only, no secrets).
-type Options struct {
-	Policy    netguard.Policy
-	Secrets   destination.Secrets
-	UserAgent string // "" means "hookd/" + hookd.Version
-	Now       func() time.Time
-	Logger    *slog.Logger
-}
+// only, no secrets). Its fields are Policy (netguard.Policy), Secrets
+// (destination.Secrets), UserAgent ("" means "hookd/" + hookd.Version),
+// Now (func() time.Time) and Logger (*slog.Logger).
+type Options outbound.Options
 
 // Common are the settings of both kinds.
 type Common struct {
@@ -109,30 +105,21 @@ type CommentConfig struct {
 // Sender sends github_status and github_comment webhooks. It implements
 // destination.Kind for both kinds and is safe for concurrent use.
 type Sender struct {
-	client  *outbound.Client
-	tmpl    outbound.Templates
-	secrets destination.Secrets
-	now     func() time.Time
-	log     *slog.Logger
+	core *outbound.Core
 }
 
 var _ destination.Kind = (*Sender)(nil)
 
 // New returns a Sender with its own connection pool.
-func New(o Options) *Sender {
-	c := outbound.NewClient(o.Policy, o.UserAgent, o.Now)
-	return &Sender{client: c, secrets: o.Secrets, now: c.Now, log: o.Logger}
-}
+func New(o Options) *Sender { return &Sender{core: outbound.NewCore(outbound.Options(o))} }
 
 // Close closes idle connections.
-func (s *Sender) Close() { s.client.Close() }
+func (s *Sender) Close() { s.core.Close() }
 
 // Validate checks the config of a github_status or github_comment webhook.
 func (s *Sender) Validate(w *hookd.Webhook) error {
 	var v hookd.Validation
-	if w.URL != "" {
-		v.Add("url", "must be empty for kind %s (set config.api_url for GitHub Enterprise)", w.Kind)
-	}
+	outbound.CheckNoURL(&v, w, "set config.api_url for GitHub Enterprise")
 	switch w.Kind {
 	case hookd.KindGitHubStatus:
 		var c StatusConfig
@@ -158,9 +145,7 @@ func (s *Sender) Validate(w *hookd.Webhook) error {
 }
 
 func checkCommon(v *hookd.Validation, c *Common) {
-	if c.APIURL != "" {
-		outbound.CheckURLTemplate(v, "config.api_url", c.APIURL, false)
-	}
+	outbound.CheckAPIURL(v, c.APIURL)
 	if c.Repo == "" {
 		v.Add("config.repo", "is required (owner/name)")
 	} else if !strings.Contains(c.Repo, "{{") && !repoRE.MatchString(c.Repo) {
@@ -168,18 +153,12 @@ func checkCommon(v *hookd.Validation, c *Common) {
 	} else {
 		outbound.CheckTemplate(v, "config.repo", c.Repo)
 	}
-	if c.Token == "" {
-		v.Add("config.token", `is required (for example {{secret "github" "token"}})`)
-	} else {
-		outbound.CheckTemplate(v, "config.token", c.Token)
-	}
+	outbound.CheckToken(v, c.Token, "github")
 }
 
 // checkState refuses a literal state that maps to nothing.
 func checkState(v *hookd.Validation, s string) {
-	if s != "" && !strings.Contains(s, "{{") && githubState(outbound.NormalizeState(s)) == "" {
-		v.Add("config.state", "must be error, failure, pending or success (or a template)")
-	}
+	outbound.CheckLiteralState(v, s, githubState, "must be error, failure, pending or success (or a template)")
 }
 
 var repoRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
@@ -201,31 +180,10 @@ func githubState(s string) string {
 
 // Send makes one attempt: a status, or the sticky comment.
 func (s *Sender) Send(ctx context.Context, req *hookd.SendRequest) *hookd.SendResult {
-	a := outbound.Begin(req, s.now())
-	if req == nil || req.Webhook == nil || req.Event == nil {
-		return a.Fail(hookd.VerdictPermanent, "nothing to send: the request has no webhook or no event")
-	}
-	w := req.Webhook
-	ctx, cancel := a.WithTimeout(ctx, w)
-	defer cancel()
-	r := outbound.NewRenderer(ctx, &s.tmpl, req.Event, destination.ProjectSecrets(s.secrets, w.ProjectID), a)
-	var err error
-	switch w.Kind {
-	case hookd.KindGitHubStatus:
-		err = s.status(r, w, req.Event)
-	case hookd.KindGitHubComment:
-		err = s.comment(r, w, req.Event)
-	default:
-		err = outbound.Permanent("kind " + strconv.Quote(w.Kind) + " is not supported by the GitHub sender")
-	}
-	var res *hookd.SendResult
-	if err != nil {
-		res = a.FailErr(err)
-	} else {
-		res = a.Succeed()
-	}
-	outbound.Log(ctx, s.log, w.Kind, w, res)
-	return res
+	return s.core.SendKinds(ctx, req, "GitHub", map[string]outbound.KindFunc{
+		hookd.KindGitHubStatus:  s.status,
+		hookd.KindGitHubComment: s.comment,
+	})
 }
 
 // repo is a rendered repository and its API base.
@@ -248,14 +206,9 @@ func common(r *outbound.Renderer, c *Common) (*repo, error) {
 	if !repoRE.MatchString(name) {
 		return nil, outbound.Permanent("config.repo: " + strconv.Quote(outbound.Clip(name, 100)) + " is not owner/name")
 	}
-	token, err := r.String("config.token", c.Token)
+	token, err := outbound.RenderToken(r, c.Token)
 	if err != nil {
 		return nil, err
-	}
-	token = strings.TrimSpace(token)
-	r.A.Hide(token)
-	if outbound.NoValue(token) {
-		return nil, outbound.Permanent("config.token: rendered empty")
 	}
 	owner, repoName, _ := strings.Cut(name, "/")
 	h := http.Header{}
@@ -264,15 +217,4 @@ func common(r *outbound.Renderer, c *Common) (*repo, error) {
 	h.Set("X-GitHub-Api-Version", "2022-11-28")
 	base := strings.TrimRight(api, "/") + "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(repoName)
 	return &repo{base: base, header: h}, nil
-}
-
-// decode reads the config of w into v.
-func decode(w *hookd.Webhook, v any) error {
-	if len(w.Config) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(w.Config, v); err != nil {
-		return outbound.Permanent("invalid config: " + err.Error())
-	}
-	return nil
 }
