@@ -44,19 +44,15 @@ package github
 
 import (
 	"context"
-	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/destination"
 	"github.com/hookd/hookd/destination/internal/outbound"
-	"github.com/hookd/hookd/netguard"
 )
 
 // DefaultAPIURL is GitHub's REST API.

@@ -2,8 +2,6 @@ package github_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,11 +19,6 @@ import (
 
 const token = "ghp_s3cr3tT0kenValue"
 
-type ghComment struct {
-	ID   int64  `json:"id"`
-	Body string `json:"body"`
-}
-
 // fakeGitHub serves the documented routes of statuses and issue comments
 // for repository octo/app and checks every request's headers.
 type fakeGitHub struct {
@@ -34,18 +27,17 @@ type fakeGitHub struct {
 	mu       sync.Mutex
 	statuses []map[string]string
 	shas     []string
-	comments []ghComment
+	comments *outboundtest.Comments
 	calls    []string
-	nextID   int64
 }
 
 func newFakeGitHub(t *testing.T) *fakeGitHub {
-	f := &fakeGitHub{t: t, nextID: 1000}
+	f := &fakeGitHub{t: t, comments: &outboundtest.Comments{T: t, NextID: 1001}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /repos/octo/app/statuses/{sha}", f.postStatus)
-	mux.HandleFunc("GET /repos/octo/app/issues/{n}/comments", f.listComments)
-	mux.HandleFunc("POST /repos/octo/app/issues/{n}/comments", f.postComment)
-	mux.HandleFunc("PATCH /repos/octo/app/issues/comments/{id}", f.patchComment)
+	mux.HandleFunc("GET /repos/octo/app/issues/{n}/comments", f.comments.Serve)
+	mux.HandleFunc("POST /repos/octo/app/issues/{n}/comments", f.comments.Create)
+	mux.HandleFunc("PATCH /repos/octo/app/issues/comments/{id}", f.comments.Update("id", `{"message":"Not Found"}`))
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.calls = append(f.calls, r.Method+" "+r.URL.RequestURI())
@@ -62,69 +54,14 @@ func newFakeGitHub(t *testing.T) *fakeGitHub {
 	return f
 }
 
-func decodeBody(t *testing.T, r *http.Request, v any) {
-	t.Helper()
-	if r.Header.Get("Content-Type") != "application/json" {
-		t.Errorf("content type %q", r.Header.Get("Content-Type"))
-	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		t.Errorf("body: %v", err)
-	}
-}
-
 func (f *fakeGitHub) postStatus(w http.ResponseWriter, r *http.Request) {
 	var b map[string]string
-	decodeBody(f.t, r, &b)
+	outboundtest.DecodeJSON(f.t, r, &b)
 	f.mu.Lock()
 	f.statuses, f.shas = append(f.statuses, b), append(f.shas, r.PathValue("sha"))
 	f.mu.Unlock()
 	w.WriteHeader(201)
 	_, _ = io.WriteString(w, `{"id":1,"state":"`+b["state"]+`"}`)
-}
-
-func (f *fakeGitHub) listComments(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Get("per_page") != "100" {
-		f.t.Errorf("per_page %q", r.URL.Query().Get("per_page"))
-	}
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	page = max(page, 1)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	lo, hi := min((page-1)*100, len(f.comments)), min(page*100, len(f.comments))
-	if hi < len(f.comments) {
-		w.Header().Set("Link", fmt.Sprintf(`<%s%s?per_page=100&page=%d>; rel="next", <%s/x>; rel="last"`, f.URL, r.URL.Path, page+1, f.URL))
-	}
-	_ = json.NewEncoder(w).Encode(f.comments[lo:hi])
-}
-
-func (f *fakeGitHub) postComment(w http.ResponseWriter, r *http.Request) {
-	var b map[string]string
-	decodeBody(f.t, r, &b)
-	f.mu.Lock()
-	f.nextID++
-	c := ghComment{ID: f.nextID, Body: b["body"]}
-	f.comments = append(f.comments, c)
-	f.mu.Unlock()
-	w.WriteHeader(201)
-	_ = json.NewEncoder(w).Encode(c)
-}
-
-func (f *fakeGitHub) patchComment(w http.ResponseWriter, r *http.Request) {
-	var b map[string]string
-	decodeBody(f.t, r, &b)
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i := range f.comments {
-		if f.comments[i].ID == id {
-			f.comments[i].Body = b["body"]
-			_ = json.NewEncoder(w).Encode(f.comments[i])
-			return
-		}
-	}
-	http.Error(w, `{"message":"Not Found"}`, 404)
 }
 
 func sender() *github.Sender {
@@ -135,8 +72,7 @@ func sender() *github.Sender {
 }
 
 func webhook(kind string, cfg map[string]string) *hookd.Webhook {
-	b, _ := json.Marshal(cfg)
-	return &hookd.Webhook{ID: "wh_gh1", ProjectID: "prj_1", Kind: kind, TimeoutMS: 2000, Config: b}
+	return outboundtest.Webhook("wh_gh1", kind, cfg)
 }
 
 const sha = "0123456789abcdef0123456789abcdef01234567"
@@ -182,7 +118,7 @@ func TestStatus(t *testing.T) {
 func TestCommentCreatedThenUpdated(t *testing.T) {
 	f := newFakeGitHub(t)
 	for i := range 150 { // the marker must be found on the second page
-		f.comments = append(f.comments, ghComment{ID: int64(i + 1), Body: "someone else"})
+		f.comments.List = append(f.comments.List, outboundtest.Comment{ID: int64(i + 1), Body: "someone else"})
 	}
 	cfg := map[string]string{"api_url": f.URL, "repo": "octo/app", "token": token, "body": "Deploy {{.data.state}}"}
 	w := webhook(hookd.KindGitHubComment, cfg)
@@ -195,10 +131,10 @@ func TestCommentCreatedThenUpdated(t *testing.T) {
 	if res.Verdict != hookd.VerdictSuccess || res.Attempt.Request.Method != "PATCH" {
 		t.Fatalf("second: verdict %v error %q", res.Verdict, res.Attempt.Error)
 	}
-	if len(f.comments) != 151 {
-		t.Fatalf("%d comments", len(f.comments))
+	if len(f.comments.List) != 151 {
+		t.Fatalf("%d comments", len(f.comments.List))
 	}
-	c := f.comments[150]
+	c := f.comments.List[150]
 	if c.Body != "Deploy ready\n\n<!-- hookd:wh_gh1 -->" {
 		t.Errorf("body %q", c.Body)
 	}

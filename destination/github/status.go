@@ -1,11 +1,9 @@
 package github
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -23,7 +21,7 @@ type statusBody struct {
 // status creates a commit status.
 func (s *Sender) status(r *outbound.Renderer, w *hookd.Webhook, ev *hookd.Event) error {
 	var c StatusConfig
-	if err := decode(w, &c); err != nil {
+	if err := outbound.DecodeWebhook(w, &c); err != nil {
 		return err
 	}
 	rp, err := common(r, &c.Common)
@@ -35,7 +33,7 @@ func (s *Sender) status(r *outbound.Renderer, w *hookd.Webhook, ev *hookd.Event)
 		return err
 	}
 	b := statusBody{Context: DefaultContext}
-	if b.State, err = renderState(r, c.State, ev); err != nil {
+	if b.State, err = outbound.RenderState(r, c.State, DefaultState, ev, githubState, "error, failure, pending, success"); err != nil {
 		return err
 	}
 	if b.Context, err = r.Optional("config.context", c.Context, DefaultContext); err != nil {
@@ -44,68 +42,28 @@ func (s *Sender) status(r *outbound.Renderer, w *hookd.Webhook, ev *hookd.Event)
 	if b.TargetURL, err = r.Optional("config.target_url", c.TargetURL, ""); err != nil {
 		return err
 	}
-	if b.Description, err = r.Optional("config.description", c.Description, outbound.Summarize(ev).Title); err != nil {
+	if b.Description, err = outbound.RenderDescription(r, c.Description, ev, MaxDescription); err != nil {
 		return err
 	}
-	b.Description = outbound.ClipRunes(strings.TrimSpace(b.Description), MaxDescription)
-	body, _ := json.Marshal(b)
-	h := rp.header.Clone()
-	h.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(r.A, outbound.Request{Method: http.MethodPost, URL: rp.base + "/statuses/" + url.PathEscape(sha), Header: h, Body: body})
+	resp, err := s.core.PostJSON(r.A, rp.base+"/statuses/"+url.PathEscape(sha), rp.header, b)
 	if err != nil {
 		return err
 	}
-	return check(resp, s.now())
+	return s.check(resp)
 }
 
-// renderState renders the state setting and maps it to GitHub's states.
-func renderState(r *outbound.Renderer, text string, ev *hookd.Event) (string, error) {
-	if text == "" {
-		text = DefaultState
-	}
-	raw, err := r.String("config.state", text)
-	if err != nil {
-		return "", err
-	}
-	norm := outbound.NormalizeState(raw)
-	if outbound.NoValue(raw) {
-		norm = outbound.StateFromType(ev.Type)
-	}
-	if st := githubState(norm); st != "" {
-		return st, nil
-	}
-	if outbound.NoValue(raw) {
-		return "", outbound.Permanent("config.state: the event has no data.state and its type " + strconv.Quote(ev.Type) + " says nothing about a state; set config.state")
-	}
-	return "", outbound.Permanent("config.state: " + strconv.Quote(outbound.Clip(raw, 80)) + " is not a known state (error, failure, pending, success)")
-}
+// api is GitHub's REST API for outbound.API.CheckAnswer.
+var api = outbound.API{Name: "GitHub", Thing: "repository", Target: "the number",
+	Limit: func(resp *outbound.Response, now time.Time, v hookd.Verdict, after time.Duration) (hookd.Verdict, time.Duration, bool) {
+		if d, ok := rateLimited(resp, now); ok {
+			v, after = hookd.VerdictRetry, d
+		}
+		return v, after, v == hookd.VerdictRetry && resp.Status == http.StatusForbidden || resp.Status == http.StatusTooManyRequests
+	}}
 
 // check judges a GitHub API answer: nil for 2xx, else a *outbound.Failure
 // with GitHub's message.
-func check(resp *outbound.Response, now time.Time) error {
-	v, after := outbound.APIVerdict(resp, now)
-	if v == hookd.VerdictSuccess {
-		return nil
-	}
-	if d, ok := rateLimited(resp, now); ok {
-		v, after = hookd.VerdictRetry, d
-	}
-	msg := "GitHub answered " + strconv.Itoa(resp.Status)
-	if m := outbound.APIMessage(resp.Body); m != "" {
-		msg += ": " + m
-	}
-	switch {
-	case v == hookd.VerdictRetry && resp.Status == http.StatusForbidden || resp.Status == http.StatusTooManyRequests:
-		msg += " (rate limited)"
-	case resp.Status == http.StatusUnauthorized:
-		msg += " (check the token)"
-	case resp.Status == http.StatusNotFound:
-		msg += " (check the repository, the number and the token's access)"
-	case resp.Status >= 300 && resp.Status < 400:
-		msg += " (redirect not followed: has the repository moved?)"
-	}
-	return &outbound.Failure{Verdict: v, Msg: msg, RetryAfter: after}
-}
+func (s *Sender) check(resp *outbound.Response) error { return api.CheckAnswer(resp, s.core.Now()) }
 
 // rateLimited reports whether a 403 or 429 is a rate limit, and when to retry.
 func rateLimited(resp *outbound.Response, now time.Time) (time.Duration, bool) {

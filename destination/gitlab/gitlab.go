@@ -46,8 +46,6 @@ package gitlab
 
 import (
 	"context"
-	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -57,7 +55,6 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/destination"
 	"github.com/hookd/hookd/destination/internal/outbound"
-	"github.com/hookd/hookd/netguard"
 )
 
 // DefaultAPIURL is gitlab.com's REST API v4.
@@ -76,14 +73,10 @@ const (
 )
 
 // Options configure a Sender. The zero value is usable (public addresses
-// only, no secrets).
-type Options struct {
-	Policy    netguard.Policy
-	Secrets   destination.Secrets
-	UserAgent string // "" means "hookd/" + hookd.Version
-	Now       func() time.Time
-	Logger    *slog.Logger
-}
+// only, no secrets). Its fields are Policy (netguard.Policy), Secrets
+// (destination.Secrets), UserAgent ("" means "hookd/" + hookd.Version),
+// Now (func() time.Time) and Logger (*slog.Logger).
+type Options outbound.Options
 
 // Common are the settings of both kinds.
 type Common struct {
@@ -114,30 +107,21 @@ type CommentConfig struct {
 // Sender sends gitlab_status and gitlab_comment webhooks. It implements
 // destination.Kind for both kinds and is safe for concurrent use.
 type Sender struct {
-	client  *outbound.Client
-	tmpl    outbound.Templates
-	secrets destination.Secrets
-	now     func() time.Time
-	log     *slog.Logger
+	core *outbound.Core
 }
 
 var _ destination.Kind = (*Sender)(nil)
 
 // New returns a Sender with its own connection pool.
-func New(o Options) *Sender {
-	c := outbound.NewClient(o.Policy, o.UserAgent, o.Now)
-	return &Sender{client: c, secrets: o.Secrets, now: c.Now, log: o.Logger}
-}
+func New(o Options) *Sender { return &Sender{core: outbound.NewCore(outbound.Options(o))} }
 
 // Close closes idle connections.
-func (s *Sender) Close() { s.client.Close() }
+func (s *Sender) Close() { s.core.Close() }
 
 // Validate checks the config of a gitlab_status or gitlab_comment webhook.
 func (s *Sender) Validate(w *hookd.Webhook) error {
 	var v hookd.Validation
-	if w.URL != "" {
-		v.Add("url", "must be empty for kind %s (set config.api_url for a self-managed GitLab)", w.Kind)
-	}
+	outbound.CheckNoURL(&v, w, "set config.api_url for a self-managed GitLab")
 	switch w.Kind {
 	case hookd.KindGitLabStatus:
 		var c StatusConfig
@@ -150,9 +134,7 @@ func (s *Sender) Validate(w *hookd.Webhook) error {
 			if c.Name != "" && c.Context != "" {
 				v.Add("config.context", "is another name of config.name: set only one")
 			}
-			if c.State != "" && !strings.Contains(c.State, "{{") && gitlabState(outbound.NormalizeState(c.State)) == "" {
-				v.Add("config.state", "must be pending, running, success, failed or canceled (or a template)")
-			}
+			outbound.CheckLiteralState(&v, c.State, gitlabState, "must be pending, running, success, failed or canceled (or a template)")
 		}
 	case hookd.KindGitLabComment:
 		var c CommentConfig
@@ -168,19 +150,13 @@ func (s *Sender) Validate(w *hookd.Webhook) error {
 }
 
 func checkCommon(v *hookd.Validation, c *Common) {
-	if c.APIURL != "" {
-		outbound.CheckURLTemplate(v, "config.api_url", c.APIURL, false)
-	}
+	outbound.CheckAPIURL(v, c.APIURL)
 	if strings.TrimSpace(c.Project) == "" {
 		v.Add("config.project", "is required (a numeric id or a path like group/app)")
 	} else {
 		outbound.CheckTemplate(v, "config.project", c.Project)
 	}
-	if c.Token == "" {
-		v.Add("config.token", `is required (for example {{secret "gitlab" "token"}})`)
-	} else {
-		outbound.CheckTemplate(v, "config.token", c.Token)
-	}
+	outbound.CheckToken(v, c.Token, "gitlab")
 }
 
 // gitlabState maps a normalized state to GitLab's.
@@ -196,31 +172,10 @@ func gitlabState(s string) string {
 
 // Send makes one attempt: a status, or the sticky note.
 func (s *Sender) Send(ctx context.Context, req *hookd.SendRequest) *hookd.SendResult {
-	a := outbound.Begin(req, s.now())
-	if req == nil || req.Webhook == nil || req.Event == nil {
-		return a.Fail(hookd.VerdictPermanent, "nothing to send: the request has no webhook or no event")
-	}
-	w := req.Webhook
-	ctx, cancel := a.WithTimeout(ctx, w)
-	defer cancel()
-	r := outbound.NewRenderer(ctx, &s.tmpl, req.Event, destination.ProjectSecrets(s.secrets, w.ProjectID), a)
-	var err error
-	switch w.Kind {
-	case hookd.KindGitLabStatus:
-		err = s.status(r, w, req.Event)
-	case hookd.KindGitLabComment:
-		err = s.note(r, w, req.Event)
-	default:
-		err = outbound.Permanent("kind " + strconv.Quote(w.Kind) + " is not supported by the GitLab sender")
-	}
-	var res *hookd.SendResult
-	if err != nil {
-		res = a.FailErr(err)
-	} else {
-		res = a.Succeed()
-	}
-	outbound.Log(ctx, s.log, w.Kind, w, res)
-	return res
+	return s.core.SendKinds(ctx, req, "GitLab", map[string]outbound.KindFunc{
+		hookd.KindGitLabStatus:  s.status,
+		hookd.KindGitLabComment: s.note,
+	})
 }
 
 // project is a rendered project and its API base.
@@ -243,14 +198,9 @@ func common(r *outbound.Renderer, c *Common) (*project, error) {
 	if outbound.NoValue(id) {
 		return nil, outbound.Permanent("config.project: rendered empty")
 	}
-	token, err := r.String("config.token", c.Token)
+	token, err := outbound.RenderToken(r, c.Token)
 	if err != nil {
 		return nil, err
-	}
-	token = strings.TrimSpace(token)
-	r.A.Hide(token)
-	if outbound.NoValue(token) {
-		return nil, outbound.Permanent("config.token: rendered empty")
 	}
 	h := http.Header{}
 	h.Set("PRIVATE-TOKEN", token)
@@ -258,40 +208,17 @@ func common(r *outbound.Renderer, c *Common) (*project, error) {
 	return &project{base: strings.TrimRight(api, "/") + "/projects/" + url.PathEscape(id), header: h}, nil
 }
 
-// decode reads the config of w into v.
-func decode(w *hookd.Webhook, v any) error {
-	if len(w.Config) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(w.Config, v); err != nil {
-		return outbound.Permanent("invalid config: " + err.Error())
-	}
-	return nil
-}
+// api is GitLab's REST API for outbound.API.CheckAnswer.
+var api = outbound.API{Name: "GitLab", Thing: "project", Target: "the merge request",
+	Limit: func(resp *outbound.Response, now time.Time, v hookd.Verdict, after time.Duration) (hookd.Verdict, time.Duration, bool) {
+		if resp.Status == http.StatusTooManyRequests && after == 0 {
+			if reset, err := strconv.ParseInt(resp.Header.Get("Ratelimit-Reset"), 10, 64); err == nil {
+				after = max(time.Unix(reset, 0).Sub(now), 0)
+			}
+		}
+		return v, after, false
+	}}
 
 // check judges a GitLab API answer: nil for 2xx, else a *outbound.Failure
 // with GitLab's message.
-func check(resp *outbound.Response, now time.Time) error {
-	v, after := outbound.APIVerdict(resp, now)
-	if v == hookd.VerdictSuccess {
-		return nil
-	}
-	if resp.Status == http.StatusTooManyRequests && after == 0 {
-		if reset, err := strconv.ParseInt(resp.Header.Get("Ratelimit-Reset"), 10, 64); err == nil {
-			after = max(time.Unix(reset, 0).Sub(now), 0)
-		}
-	}
-	msg := "GitLab answered " + strconv.Itoa(resp.Status)
-	if m := outbound.APIMessage(resp.Body); m != "" {
-		msg += ": " + m
-	}
-	switch {
-	case resp.Status == http.StatusUnauthorized:
-		msg += " (check the token)"
-	case resp.Status == http.StatusNotFound:
-		msg += " (check the project, the merge request and the token's access)"
-	case resp.Status >= 300 && resp.Status < 400:
-		msg += " (redirect not followed: has the project moved?)"
-	}
-	return &outbound.Failure{Verdict: v, Msg: msg, RetryAfter: after}
-}
+func (s *Sender) check(resp *outbound.Response) error { return api.CheckAnswer(resp, s.core.Now()) }

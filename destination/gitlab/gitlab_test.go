@@ -2,11 +2,9 @@ package gitlab_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,11 +20,6 @@ const (
 	sha   = "0123456789abcdef0123456789abcdef01234567"
 )
 
-type note struct {
-	ID   int64  `json:"id"`
-	Body string `json:"body"`
-}
-
 // fakeGitLab serves the documented v4 routes for project group/app and
 // checks the token and the escaped project path.
 type fakeGitLab struct {
@@ -34,18 +27,18 @@ type fakeGitLab struct {
 	t        *testing.T
 	mu       sync.Mutex
 	statuses []map[string]string
-	notes    []note
+	notes    *outboundtest.Comments
 	calls    []string
 	answer   func(w http.ResponseWriter) bool // overrides statuses when it returns true
 }
 
 func newFakeGitLab(t *testing.T) *fakeGitLab {
-	f := &fakeGitLab{t: t}
+	f := &fakeGitLab{t: t, notes: &outboundtest.Comments{T: t, NextID: 501}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v4/projects/{id}/statuses/{sha}", f.postStatus)
 	mux.HandleFunc("GET /api/v4/projects/{id}/merge_requests/{iid}/notes", f.listNotes)
-	mux.HandleFunc("POST /api/v4/projects/{id}/merge_requests/{iid}/notes", f.postNote)
-	mux.HandleFunc("PUT /api/v4/projects/{id}/merge_requests/{iid}/notes/{note}", f.putNote)
+	mux.HandleFunc("POST /api/v4/projects/{id}/merge_requests/{iid}/notes", f.notes.Create)
+	mux.HandleFunc("PUT /api/v4/projects/{id}/merge_requests/{iid}/notes/{note}", f.notes.Update("note", `{"message":"404 Not found"}`))
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.calls = append(f.calls, r.Method+" "+r.RequestURI)
@@ -61,23 +54,12 @@ func newFakeGitLab(t *testing.T) *fakeGitLab {
 	return f
 }
 
-func (f *fakeGitLab) decode(r *http.Request, v any) {
-	if r.Header.Get("Content-Type") != "application/json" {
-		f.t.Errorf("content type %q", r.Header.Get("Content-Type"))
-	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		f.t.Errorf("body: %v", err)
-	}
-}
-
 func (f *fakeGitLab) postStatus(w http.ResponseWriter, r *http.Request) {
 	if r.PathValue("sha") != sha {
 		f.t.Errorf("sha %q", r.PathValue("sha"))
 	}
 	var b map[string]string
-	f.decode(r, &b)
+	outboundtest.DecodeJSON(f.t, r, &b)
 	f.mu.Lock()
 	f.statuses = append(f.statuses, b)
 	f.mu.Unlock()
@@ -89,39 +71,10 @@ func (f *fakeGitLab) postStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeGitLab) listNotes(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Get("per_page") != "100" || r.PathValue("iid") != "12" {
+	if r.PathValue("iid") != "12" {
 		f.t.Errorf("list %s", r.URL)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_ = json.NewEncoder(w).Encode(f.notes)
-}
-
-func (f *fakeGitLab) postNote(w http.ResponseWriter, r *http.Request) {
-	var b map[string]string
-	f.decode(r, &b)
-	f.mu.Lock()
-	n := note{ID: int64(500 + len(f.notes)), Body: b["body"]}
-	f.notes = append(f.notes, n)
-	f.mu.Unlock()
-	w.WriteHeader(201)
-	_ = json.NewEncoder(w).Encode(n)
-}
-
-func (f *fakeGitLab) putNote(w http.ResponseWriter, r *http.Request) {
-	var b map[string]string
-	f.decode(r, &b)
-	id, _ := strconv.ParseInt(r.PathValue("note"), 10, 64)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i := range f.notes {
-		if f.notes[i].ID == id {
-			f.notes[i].Body = b["body"]
-			_ = json.NewEncoder(w).Encode(f.notes[i])
-			return
-		}
-	}
-	http.Error(w, `{"message":"404 Not found"}`, 404)
+	f.notes.Serve(w, r)
 }
 
 func sender() *gitlab.Sender {
@@ -132,8 +85,7 @@ func sender() *gitlab.Sender {
 }
 
 func webhook(kind string, cfg map[string]string) *hookd.Webhook {
-	b, _ := json.Marshal(cfg)
-	return &hookd.Webhook{ID: "wh_gl1", ProjectID: "prj_1", Kind: kind, TimeoutMS: 2000, Config: b}
+	return outboundtest.Webhook("wh_gl1", kind, cfg)
 }
 
 func TestStatus(t *testing.T) {
@@ -191,7 +143,7 @@ func TestStatus(t *testing.T) {
 
 func TestNoteCreatedThenUpdated(t *testing.T) {
 	f := newFakeGitLab(t)
-	f.notes = []note{{ID: 1, Body: "LGTM"}}
+	f.notes.List = []outboundtest.Comment{{ID: 1, Body: "LGTM"}}
 	cfg := map[string]string{"api_url": f.URL + "/api/v4", "project": "group/app", "token": `{{secret "gitlab" "token"}}`}
 	w := webhook(hookd.KindGitLabComment, cfg)
 	ev := outboundtest.Event("deploy_building", `{"review_id":12,"name":"site","state":"building"}`)
@@ -205,8 +157,8 @@ func TestNoteCreatedThenUpdated(t *testing.T) {
 	if res.Verdict != hookd.VerdictSuccess || res.Attempt.Request.Method != "PUT" {
 		t.Fatalf("second: verdict %v error %q", res.Verdict, res.Attempt.Error)
 	}
-	if len(f.notes) != 2 || !strings.Contains(f.notes[1].Body, "Deploy succeeded for site") || !strings.HasSuffix(f.notes[1].Body, "<!-- hookd:wh_gl1 -->") {
-		t.Errorf("notes %+v", f.notes)
+	if n := f.notes.List; len(n) != 2 || !strings.Contains(n[1].Body, "Deploy succeeded for site") || !strings.HasSuffix(n[1].Body, "<!-- hookd:wh_gl1 -->") {
+		t.Errorf("notes %+v", n)
 	}
 	want := []string{
 		"GET /api/v4/projects/group%2Fapp/merge_requests/12/notes?per_page=100",

@@ -1,9 +1,7 @@
 package gitlab
 
 import (
-	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/destination/internal/outbound"
@@ -13,7 +11,7 @@ import (
 // it exists.
 func (s *Sender) note(r *outbound.Renderer, w *hookd.Webhook, ev *hookd.Event) error {
 	var c CommentConfig
-	if err := decode(w, &c); err != nil {
+	if err := outbound.DecodeWebhook(w, &c); err != nil {
 		return err
 	}
 	p, err := common(r, &c.Common)
@@ -24,30 +22,14 @@ func (s *Sender) note(r *outbound.Renderer, w *hookd.Webhook, ev *hookd.Event) e
 	if err != nil {
 		return err
 	}
-	text, err := r.Optional("config.body", c.Body, outbound.Summarize(ev).Markdown())
-	if err != nil {
-		return err
-	}
-	marker := outbound.Marker(w.ID)
-	text = outbound.ClipRunes(strings.TrimRight(text, "\n"), MaxNoteBody-len(marker)-4) + "\n\n" + marker
-	body, _ := json.Marshal(map[string]string{"body": text})
-
 	notes := p.base + "/merge_requests/" + iid + "/notes"
-	id, err := s.client.FindMarker(r.A, notes+"?per_page=100", p.header, marker, func(resp *outbound.Response) error {
-		return check(resp, s.now())
+	return s.core.UpsertSticky(r, w, ev, outbound.Sticky{
+		Body:   c.Body,
+		Max:    MaxNoteBody,
+		Header: p.header,
+		List:   notes + "?per_page=100",
+		Create: notes,
+		Update: func(id string) (string, string) { return http.MethodPut, notes + "/" + id },
+		Check:  s.check,
 	})
-	if err != nil {
-		return err
-	}
-	h := p.header.Clone()
-	h.Set("Content-Type", "application/json")
-	req := outbound.Request{Method: http.MethodPost, URL: notes, Header: h, Body: body}
-	if id != "" {
-		req.Method, req.URL = http.MethodPut, notes+"/"+id
-	}
-	resp, err := s.client.Do(r.A, req)
-	if err != nil {
-		return err
-	}
-	return check(resp, s.now())
 }

@@ -1,10 +1,8 @@
 package gitlab
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/hookd/hookd"
@@ -23,7 +21,7 @@ type statusBody struct {
 // status sets a commit status.
 func (s *Sender) status(r *outbound.Renderer, w *hookd.Webhook, ev *hookd.Event) error {
 	var c StatusConfig
-	if err := decode(w, &c); err != nil {
+	if err := outbound.DecodeWebhook(w, &c); err != nil {
 		return err
 	}
 	p, err := common(r, &c.Common)
@@ -35,7 +33,7 @@ func (s *Sender) status(r *outbound.Renderer, w *hookd.Webhook, ev *hookd.Event)
 		return err
 	}
 	var b statusBody
-	if b.State, err = renderState(r, c.State, ev); err != nil {
+	if b.State, err = outbound.RenderState(r, c.State, DefaultState, ev, gitlabState, "pending, running, success, failed, canceled"); err != nil {
 		return err
 	}
 	name := c.Name
@@ -51,41 +49,15 @@ func (s *Sender) status(r *outbound.Renderer, w *hookd.Webhook, ev *hookd.Event)
 	if b.TargetURL, err = r.Optional("config.target_url", c.TargetURL, ""); err != nil {
 		return err
 	}
-	if b.Description, err = r.Optional("config.description", c.Description, outbound.Summarize(ev).Title); err != nil {
+	if b.Description, err = outbound.RenderDescription(r, c.Description, ev, MaxDescription); err != nil {
 		return err
 	}
-	b.Description = outbound.ClipRunes(strings.TrimSpace(b.Description), MaxDescription)
-	body, _ := json.Marshal(b)
-	h := p.header.Clone()
-	h.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(r.A, outbound.Request{Method: http.MethodPost, URL: p.base + "/statuses/" + url.PathEscape(sha), Header: h, Body: body})
+	resp, err := s.core.PostJSON(r.A, p.base+"/statuses/"+url.PathEscape(sha), p.header, b)
 	if err != nil {
 		return err
 	}
 	if resp.Status == http.StatusBadRequest && strings.Contains(string(resp.Body), "Cannot transition status") {
 		return nil // the commit already has this state
 	}
-	return check(resp, s.now())
-}
-
-// renderState renders the state setting and maps it to GitLab's states.
-func renderState(r *outbound.Renderer, text string, ev *hookd.Event) (string, error) {
-	if text == "" {
-		text = DefaultState
-	}
-	raw, err := r.String("config.state", text)
-	if err != nil {
-		return "", err
-	}
-	norm := outbound.NormalizeState(raw)
-	if outbound.NoValue(raw) {
-		norm = outbound.StateFromType(ev.Type)
-	}
-	if st := gitlabState(norm); st != "" {
-		return st, nil
-	}
-	if outbound.NoValue(raw) {
-		return "", outbound.Permanent("config.state: the event has no data.state and its type " + strconv.Quote(ev.Type) + " says nothing about a state; set config.state")
-	}
-	return "", outbound.Permanent("config.state: " + strconv.Quote(outbound.Clip(raw, 80)) + " is not a known state (pending, running, success, failed, canceled)")
+	return s.check(resp)
 }

@@ -31,7 +31,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/textproto"
 	"strconv"
@@ -41,18 +40,13 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/destination"
 	"github.com/hookd/hookd/destination/internal/outbound"
-	"github.com/hookd/hookd/netguard"
 )
 
 // Options configure a Sender. The zero value is usable (public addresses
-// only, no secrets).
-type Options struct {
-	Policy    netguard.Policy
-	Secrets   destination.Secrets
-	UserAgent string // "" means "hookd/" + hookd.Version
-	Now       func() time.Time
-	Logger    *slog.Logger
-}
+// only, no secrets). Its fields are Policy (netguard.Policy), Secrets
+// (destination.Secrets), UserAgent ("" means "hookd/" + hookd.Version),
+// Now (func() time.Time) and Logger (*slog.Logger).
+type Options outbound.Options
 
 // Config is the kind-specific configuration of a slack webhook.
 type Config struct {
@@ -66,23 +60,16 @@ type Config struct {
 // Sender sends events to Slack incoming webhooks. It implements
 // destination.Kind and is safe for concurrent use.
 type Sender struct {
-	client  *outbound.Client
-	tmpl    outbound.Templates
-	secrets destination.Secrets
-	now     func() time.Time
-	log     *slog.Logger
+	core *outbound.Core
 }
 
 var _ destination.Kind = (*Sender)(nil)
 
 // New returns a Sender with its own connection pool.
-func New(o Options) *Sender {
-	c := outbound.NewClient(o.Policy, o.UserAgent, o.Now)
-	return &Sender{client: c, secrets: o.Secrets, now: c.Now, log: o.Logger}
-}
+func New(o Options) *Sender { return &Sender{core: outbound.NewCore(outbound.Options(o))} }
 
 // Close closes idle connections.
-func (s *Sender) Close() { s.client.Close() }
+func (s *Sender) Close() { s.core.Close() }
 
 // Validate checks the URL, the custom headers and the config of w.
 func (s *Sender) Validate(w *hookd.Webhook) error {
@@ -105,17 +92,10 @@ func (s *Sender) Validate(w *hookd.Webhook) error {
 
 // Send posts the event's message to the webhook's URL.
 func (s *Sender) Send(ctx context.Context, req *hookd.SendRequest) *hookd.SendResult {
-	a := outbound.Begin(req, s.now())
-	if req == nil || req.Webhook == nil || req.Event == nil {
-		return a.Fail(hookd.VerdictPermanent, "nothing to send: the request has no webhook or no event")
-	}
-	w := req.Webhook
-	ctx, cancel := a.WithTimeout(ctx, w)
-	defer cancel()
-	a.SetRequest(http.MethodPost, w.URL, nil, nil)
-	res := s.send(ctx, a, w, req.Event)
-	outbound.Log(ctx, s.log, hookd.KindSlack, w, res)
-	return res
+	return s.core.Run(ctx, req, hookd.KindSlack, func(ctx context.Context, a *outbound.Attempt) *hookd.SendResult {
+		a.SetRequest(http.MethodPost, req.Webhook.URL, nil, nil)
+		return s.send(ctx, a, req.Webhook, req.Event)
+	})
 }
 
 func (s *Sender) send(ctx context.Context, a *outbound.Attempt, w *hookd.Webhook, ev *hookd.Event) *hookd.SendResult {
@@ -126,7 +106,7 @@ func (s *Sender) send(ctx context.Context, a *outbound.Attempt, w *hookd.Webhook
 	if c.Template == "" {
 		c.Template = w.Template // the webhook's own body template
 	}
-	r := outbound.NewRenderer(ctx, &s.tmpl, ev, destination.ProjectSecrets(s.secrets, w.ProjectID), a)
+	r := s.core.Renderer(ctx, a, w, ev)
 	target, err := r.String("url", w.URL)
 	if err != nil {
 		return a.FailErr(err)
@@ -139,11 +119,11 @@ func (s *Sender) send(ctx context.Context, a *outbound.Attempt, w *hookd.Webhook
 	if err != nil {
 		return a.FailErr(err)
 	}
-	resp, err := s.client.Do(a, outbound.Request{Method: http.MethodPost, URL: target, Header: h, Body: body})
+	resp, err := s.core.Client.Do(a, outbound.Request{Method: http.MethodPost, URL: target, Header: h, Body: body})
 	if err != nil {
 		return a.FailErr(err)
 	}
-	v, after, msg := judge(resp, s.now())
+	v, after, msg := judge(resp, s.core.Now())
 	a.Res.Verdict, a.Res.RetryAfter = v, after
 	if msg != "" {
 		a.Att.Error = msg
