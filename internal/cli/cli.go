@@ -58,6 +58,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code in
 	parser, err := kong.New(&cli, kong.Name("hookd"),
 		kong.Description("hookd: reliable, signed webhooks from one binary."),
 		kong.Writers(stdout, stderr),
+		kong.Configuration(kong.JSON),
 		kong.Exit(func(c int) { panic(exitError{c}) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}))
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/alecthomas/kong"
+
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/netguard"
 	"github.com/hookd/hookd/server"
@@ -11,25 +13,26 @@ import (
 
 // serveCmd is `hookd serve`. Every flag has an environment twin HOOKD_<NAME>.
 type serveCmd struct {
-	Addr                 string        `default:"127.0.0.1:8080" env:"HOOKD_ADDR" help:"Address to listen on."`
-	Data                 string        `default:"./hookd-data" env:"HOOKD_DATA" help:"Data directory (database, encryption key); made on first start."`
-	Database             string        `env:"HOOKD_DATABASE" help:"Database: empty for <data>/hookd.db, sqlite:<path>, or postgres://user@host/db for several nodes."`
-	Synchronous          string        `default:"FULL" env:"HOOKD_SYNCHRONOUS" enum:"FULL,NORMAL" help:"SQLite synchronous mode: FULL (every accepted event is on disk) or NORMAL."`
-	AllowPrivateNetworks bool          `env:"HOOKD_ALLOW_PRIVATE_NETWORKS" help:"Allow deliveries to loopback, private and link-local addresses (development only)."`
-	AllowCIDR            string        `name:"allow-cidr" env:"HOOKD_ALLOW_CIDR" help:"Comma-separated address ranges deliveries may reach although private, e.g. 10.1.0.0/16."`
-	RetrySchedule        string        `env:"HOOKD_RETRY_SCHEDULE" help:"Waits between attempts, e.g. 5s,5m,30m,2h,5h,10h,10h (the default)."`
-	Retention            time.Duration `default:"720h" env:"HOOKD_RETENTION" help:"How long the delivery log (finished deliveries, attempts, events) is kept; 0 keeps everything."`
-	DisableAfter         int           `default:"50" env:"HOOKD_DISABLE_AFTER" help:"Disable a webhook after this many failed attempts in a row (a webhook.disabled event tells the project); 0 never."`
-	DisableFailingFor    time.Duration `default:"120h" env:"HOOKD_DISABLE_FAILING_FOR" help:"Disable a webhook failing without a success for this long; 0 never."`
-	LeaseDuration        time.Duration `default:"60s" env:"HOOKD_LEASE_DURATION" help:"How long a claimed delivery stays with this node; after a crash, other nodes take it over when it ends."`
-	ShutdownTimeout      time.Duration `default:"30s" env:"HOOKD_SHUTDOWN_TIMEOUT" help:"How long attempts in flight may finish at SIGINT/SIGTERM."`
-	MaxBodyBytes         int64         `default:"1048576" env:"HOOKD_MAX_BODY_BYTES" help:"Largest publish request body."`
-	LogFormat            string        `default:"text" env:"HOOKD_LOG_FORMAT" enum:"text,json" help:"Log format: text or json."`
-	LogLevel             string        `default:"info" env:"HOOKD_LOG_LEVEL" help:"Log level: debug, info, warn, error."`
-	AdminKey             string        `env:"HOOKD_ADMIN_KEY" help:"An admin API key to accept (else the first start makes one and prints it once)."`
-	EncryptionKey        string        `env:"HOOKD_ENCRYPTION_KEY" help:"Base64 key (32 bytes) encrypting secrets at rest (else <data>/encryption.key)."`
-	PublicURL            string        `name:"public-url" env:"HOOKD_PUBLIC_URL" help:"Base URL senders reach this hookd at (e.g. https://hooks.example.com), shown in incoming hook URLs; else taken from each API request."`
-	PprofAddr            string        `env:"HOOKD_PPROF_ADDR" help:"Serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default."`
+	Config               kong.ConfigFlag `env:"HOOKD_CONFIG" help:"A JSON file of settings: keys are the flag names with underscores, e.g. {\"addr\": \"0.0.0.0:8080\", \"allow_private_networks\": true}."`
+	Addr                 string          `default:"127.0.0.1:8080" env:"HOOKD_ADDR" help:"Address to listen on."`
+	Data                 string          `default:"./hookd-data" env:"HOOKD_DATA" help:"Data directory (database, encryption key); made on first start."`
+	Database             string          `env:"HOOKD_DATABASE" help:"Database: empty for <data>/hookd.db, sqlite:<path>, or postgres://user@host/db for several nodes."`
+	Synchronous          string          `default:"FULL" env:"HOOKD_SYNCHRONOUS" enum:"FULL,NORMAL" help:"SQLite synchronous mode: FULL (every accepted event is on disk) or NORMAL."`
+	AllowPrivateNetworks bool            `env:"HOOKD_ALLOW_PRIVATE_NETWORKS" help:"Allow deliveries to loopback, private and link-local addresses (development only)."`
+	AllowCIDR            string          `name:"allow-cidr" env:"HOOKD_ALLOW_CIDR" help:"Comma-separated address ranges deliveries may reach although private, e.g. 10.1.0.0/16."`
+	RetrySchedule        string          `env:"HOOKD_RETRY_SCHEDULE" help:"Waits between attempts, e.g. 5s,5m,30m,2h,5h,10h,10h (the default)."`
+	Retention            time.Duration   `default:"720h" env:"HOOKD_RETENTION" help:"How long the delivery log (finished deliveries, attempts, events) is kept; 0 keeps everything."`
+	DisableAfter         int             `default:"50" env:"HOOKD_DISABLE_AFTER" help:"Disable a webhook after this many failed attempts in a row (a webhook.disabled event tells the project); 0 never."`
+	DisableFailingFor    time.Duration   `default:"120h" env:"HOOKD_DISABLE_FAILING_FOR" help:"Disable a webhook failing without a success for this long; 0 never."`
+	LeaseDuration        time.Duration   `default:"60s" env:"HOOKD_LEASE_DURATION" help:"How long a claimed delivery stays with this node; after a crash, other nodes take it over when it ends."`
+	ShutdownTimeout      time.Duration   `default:"30s" env:"HOOKD_SHUTDOWN_TIMEOUT" help:"How long attempts in flight may finish at SIGINT/SIGTERM."`
+	MaxBodyBytes         int64           `default:"1048576" env:"HOOKD_MAX_BODY_BYTES" help:"Largest publish request body."`
+	LogFormat            string          `default:"text" env:"HOOKD_LOG_FORMAT" enum:"text,json" help:"Log format: text or json."`
+	LogLevel             string          `default:"info" env:"HOOKD_LOG_LEVEL" help:"Log level: debug, info, warn, error."`
+	AdminKey             string          `env:"HOOKD_ADMIN_KEY" help:"An admin API key to accept (else the first start makes one and prints it once)."`
+	EncryptionKey        string          `env:"HOOKD_ENCRYPTION_KEY" help:"Base64 key (32 bytes) encrypting secrets at rest (else <data>/encryption.key)."`
+	PublicURL            string          `name:"public-url" env:"HOOKD_PUBLIC_URL" help:"Base URL senders reach this hookd at (e.g. https://hooks.example.com), shown in incoming hook URLs; else taken from each API request."`
+	PprofAddr            string          `env:"HOOKD_PPROF_ADDR" help:"Serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default."`
 }
 
 func (c *serveCmd) Run(env *Env) error {
