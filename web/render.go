@@ -19,7 +19,7 @@ type page struct {
 	Title   string
 	Session *session
 	Project *hookd.Project
-	Tab     string // the active tab of a project: webhooks, events
+	Tab     string // the active tab of a project: webhooks, events, event-types, secrets, incoming
 	CSRF    string
 	Flash   string
 	Data    any
@@ -38,7 +38,8 @@ func (p *page) KeyPrefix() string {
 
 // pageNames are the templates of templates/, each rendered inside layout.html.
 var pageNames = []string{"signin", "error", "projects", "webhooks", "webhook_form", "webhook",
-	"delete", "delivery", "events", "event"}
+	"delete", "delivery", "events", "event",
+	"event_types", "secrets", "incoming", "incoming_hook", "confirm"}
 
 func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
@@ -77,6 +78,7 @@ var funcs = template.FuncMap{
 		return fmt.Sprintf("%.0f ms", ms)
 	},
 	"join": strings.Join,
+	"inc":  func(i int) int { return i + 1 },
 	"list": func(s ...string) []string { return s },
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
