@@ -60,7 +60,12 @@ type APIKey struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	// ExpiresAt, when set, is when the key stops working (portal keys).
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
+
+// Expired reports whether k has an expiry at or before now.
+func (k *APIKey) Expired(now time.Time) bool { return k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) }
 
 // Admin reports whether k is an admin key, valid for every project.
 func (k *APIKey) Admin() bool { return k.ProjectID == "" }

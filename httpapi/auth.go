@@ -100,6 +100,9 @@ func (a *API) authenticate(r *http.Request) (*hookd.APIKey, error) {
 	if key.RevokedAt != nil {
 		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "the API key was revoked")
 	}
+	if key.Expired(now) {
+		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "the API key has expired")
+	}
 	return key, nil
 }
 

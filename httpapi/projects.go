@@ -106,6 +106,9 @@ type CreatedKey struct {
 }
 
 func (a *API) createKey(w http.ResponseWriter, r *http.Request) error {
+	if err := refuseShortLived(r); err != nil {
+		return err
+	}
 	var req KeyRequest
 	if _, err := a.decode(w, r, &req, true); err != nil {
 		return err

@@ -43,7 +43,7 @@ var stateParam = openapi.Param{Name: "state", In: "query", Enum: []string{"pendi
 // OpenAPI document are both built from it.
 func (a *API) table() []route {
 	rts := slices.Concat(a.systemRoutes(), a.projectRoutes(), a.eventTypeRoutes(), a.webhookRoutes(),
-		a.eventRoutes(), a.deliveryRoutes(), a.secretRoutes(), a.incomingRoutes(), a.contentRoutes(), a.metricsRoutes())
+		a.eventRoutes(), a.deliveryRoutes(), a.secretRoutes(), a.incomingRoutes(), a.contentRoutes(), a.metricsRoutes(), a.portalRoutes())
 	for i := range rts {
 		rts[i].op.Errors = errorStatuses(rts[i].op)
 	}
@@ -115,7 +115,8 @@ func (a *API) projectRoutes() []route {
 
 		{op: openapi.Operation{Method: "POST", Path: pathKeys, ID: "createKey", Tag: tagKeys, Auth: openapi.AuthProject,
 			Summary: "Create a project key", Description: "The answer holds the key's text in `key`; it is never shown again.",
-			Request: KeyRequest{}, RequestOptional: true, Response: CreatedKey{}, Status: http.StatusCreated}, handler: a.createKey},
+			Request: KeyRequest{}, RequestOptional: true, Response: CreatedKey{}, Status: http.StatusCreated,
+			Errors: []int{http.StatusForbidden}}, handler: a.createKey},
 		{op: openapi.Operation{Method: "GET", Path: pathKeys, ID: "listKeys", Tag: tagKeys, Auth: openapi.AuthProject,
 			Summary: "List the project's keys", Description: "Keys are shown by their prefix only.",
 			Response: hookd.APIKey{}, List: true}, handler: a.listKeys},

@@ -63,7 +63,8 @@ func (d *Dashboard) projectCreate(w http.ResponseWriter, r *http.Request) {
 // webhookRow is one line of the webhooks list.
 type webhookRow struct {
 	*hookd.Webhook
-	Last *hookd.Delivery
+	Last  *hookd.Delivery
+	Spark *sparkline
 }
 
 func (d *Dashboard) webhookList(w http.ResponseWriter, r *http.Request) {
@@ -84,6 +85,10 @@ func (d *Dashboard) webhookList(w http.ResponseWriter, r *http.Request) {
 		}
 		if len(last) > 0 {
 			rows[i].Last = last[0]
+			if rows[i].Spark, err = d.sparklineOf(ctx, p.ID, wh.ID); err != nil {
+				d.fail(w, r, err)
+				return
+			}
 		}
 	}
 	d.render(w, r, http.StatusOK, "webhooks", &page{Title: p.Name + " · Webhooks", Tab: "webhooks",

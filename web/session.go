@@ -114,7 +114,7 @@ func (d *Dashboard) auth(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := d.sessions.fromRequest(r)
 		if s != nil {
-			if k, err := d.store.KeyByHash(r.Context(), hookd.HashKey(s.keyText)); err != nil || k.RevokedAt != nil {
+			if k, err := d.store.KeyByHash(r.Context(), hookd.HashKey(s.keyText)); err != nil || k.RevokedAt != nil || k.Expired(d.now()) {
 				d.sessions.delete(s.id)
 				s = nil
 			}
@@ -199,6 +199,9 @@ func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 	case key.RevokedAt != nil:
 		d.renderSignIn(w, r, http.StatusUnauthorized, "This key was revoked.")
 		return
+	case key.Expired(d.now()):
+		d.renderSignIn(w, r, http.StatusUnauthorized, "This key has expired.")
+		return
 	}
 	s := d.sessions.create(text, key)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.id, Path: "/", HttpOnly: true,
@@ -209,6 +212,36 @@ func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 		next = "/"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// portal signs the browser in with the short-lived project key of a portal
+// link (POST /v1/projects/{project}/portal) and opens its project. Only
+// expiring project keys work here; the session ends when the key expires.
+func (d *Dashboard) portal(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	text := r.PathValue("token")
+	hash := hookd.HashKey(text)
+	key, err := d.store.KeyByHash(r.Context(), hash)
+	switch {
+	case hookd.ErrorCode(err) == hookd.ENOTFOUND:
+		err = nil
+	case err != nil:
+		d.fail(w, r, err)
+		return
+	}
+	if err == nil && (key == nil || subtle.ConstantTimeCompare(key.Hash, hash) != 1 || key.Admin() ||
+		key.ExpiresAt == nil || key.RevokedAt != nil || key.Expired(d.now())) {
+		d.renderError(w, r, nil, http.StatusUnauthorized,
+			"This portal link is not valid or has expired. Ask for a new one.")
+		return
+	}
+	if old := d.sessions.fromRequest(r); old != nil {
+		d.sessions.delete(old.id)
+	}
+	s := d.sessions.create(text, key)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.id, Path: "/", HttpOnly: true,
+		Secure: secure(r), SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/projects/"+url.PathEscape(key.ProjectID), http.StatusSeeOther)
 }
 
 // safeNext returns next when it is a path on this site, else "".

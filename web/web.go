@@ -102,6 +102,7 @@ func (d *Dashboard) routes() {
 	d.mux.HandleFunc("GET /signin", d.signInForm)
 	d.mux.HandleFunc("POST /signin", d.signIn)
 	d.mux.Handle("POST /signout", d.auth(d.signOut))
+	d.mux.HandleFunc("GET /portal/{token}", d.portal)
 
 	d.mux.Handle("GET /projects", d.auth(d.projectList))
 	d.mux.Handle("POST /projects", d.auth(d.projectCreate))

@@ -132,22 +132,23 @@ func (s *Store) KeyCreate(ctx context.Context, k *hookd.APIKey) error {
 				return err
 			}
 		}
-		_, err := w.exec(`INSERT INTO api_keys (id, project_id, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			k.ID, k.ProjectID, k.Name, k.Prefix, k.Hash, ns(k.CreatedAt))
+		_, err := w.exec(`INSERT INTO api_keys (id, project_id, name, prefix, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			k.ID, k.ProjectID, k.Name, k.Prefix, k.Hash, ns(k.CreatedAt), nsPtr(k.ExpiresAt))
 		return s.wrap(err, "")
 	})
 }
 
-const keyColumns = `seq, id, project_id, name, prefix, hash, created_at, revoked_at, last_used_at`
+const keyColumns = `seq, id, project_id, name, prefix, hash, created_at, revoked_at, last_used_at, expires_at`
 
 func scanKey(sc scanner) (*hookd.APIKey, int64, error) {
 	var k hookd.APIKey
 	var seq, created int64
-	var revoked, used sql.NullInt64
-	if err := sc.Scan(&seq, &k.ID, &k.ProjectID, &k.Name, &k.Prefix, &k.Hash, &created, &revoked, &used); err != nil {
+	var revoked, used, expires sql.NullInt64
+	if err := sc.Scan(&seq, &k.ID, &k.ProjectID, &k.Name, &k.Prefix, &k.Hash, &created, &revoked, &used, &expires); err != nil {
 		return nil, 0, err
 	}
 	k.CreatedAt, k.RevokedAt, k.LastUsedAt = fromNS(created), fromNull(revoked), fromNull(used)
+	k.ExpiresAt = fromNull(expires)
 	return &k, seq, nil
 }
 
