@@ -75,3 +75,18 @@ type SecretStore interface {
 	// SecretDelete deletes a secret; ENOTFOUND when missing.
 	SecretDelete(ctx context.Context, projectID, name string) error
 }
+
+// SecretValue returns the value of key in a project's named secret, from s.
+// It returns ENOTFOUND when the secret or the key does not exist (naming
+// them, never a value), or the store's error.
+func SecretValue(ctx context.Context, s SecretStore, projectID, name, key string) (string, error) {
+	sec, err := s.SecretGet(ctx, projectID, name)
+	if err != nil {
+		return "", err
+	}
+	v, ok := sec.Values[key]
+	if !ok {
+		return "", Errorf(ENOTFOUND, "secret %q has no key %q", name, key)
+	}
+	return v, nil
+}

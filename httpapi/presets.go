@@ -144,13 +144,5 @@ type storeSecrets struct {
 }
 
 func (s storeSecrets) Secret(ctx context.Context, name, key string) (string, error) {
-	sec, err := s.store.SecretGet(ctx, s.project, name)
-	if err != nil {
-		return "", err
-	}
-	v, ok := sec.Values[key]
-	if !ok {
-		return "", hookd.Errorf(hookd.ENOTFOUND, "secret %q has no key %q", name, key)
-	}
-	return v, nil
+	return hookd.SecretValue(ctx, s.store, s.project, name, key)
 }

@@ -64,16 +64,18 @@ func (s *Server) createKey(ctx context.Context, text, name string) error {
 	return nil
 }
 
-// lockDir takes an exclusive lock on dir, so that two hookd processes never
-// share one SQLite data directory. The lock ends with the process.
-func lockDir(dir string) (*os.File, error) {
+// LockDataDir takes an exclusive lock on dir, so that two hookd processes
+// (serve, or a command that must run alone such as rotate-encryption-key)
+// never share one SQLite data directory. The lock ends when the returned
+// file is closed or the process ends; the error says when dir is in use.
+func LockDataDir(dir string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(dir, "hookd.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock data directory: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("data directory %s is in use by another hookd (lock: %w)", dir, err)
+		return nil, fmt.Errorf("data directory %s is in use by another hookd; stop it first (lock: %w)", dir, err)
 	}
 	return f, nil
 }

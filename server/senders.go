@@ -40,16 +40,7 @@ func (s *Server) senders() (*destination.Router, []func()) {
 	return r, []func(){h.Close, sl.Close, gh.Close, gl.Close}
 }
 
-// secretValue returns the value of key in a project's named secret, or an
-// error naming what is missing (never a value).
+// secretValue returns the value of key in a project's named secret.
 func (s *Server) secretValue(ctx context.Context, projectID, name, key string) (string, error) {
-	sec, err := s.store.SecretGet(ctx, projectID, name)
-	if err != nil {
-		return "", err
-	}
-	v, ok := sec.Values[key]
-	if !ok {
-		return "", hookd.Errorf(hookd.ENOTFOUND, "secret %q has no key %q", name, key)
-	}
-	return v, nil
+	return hookd.SecretValue(ctx, s.store, projectID, name, key)
 }

@@ -147,7 +147,7 @@ func (s *Server) openStore(ctx context.Context) error {
 		s.store, s.wakeups = db, db.Wakeups()
 		return nil
 	}
-	if s.lock, err = lockDir(s.c.DataDir); err != nil {
+	if s.lock, err = LockDataDir(s.c.DataDir); err != nil {
 		return err
 	}
 	box, err := s.sealer()
@@ -165,10 +165,15 @@ func (s *Server) openStore(ctx context.Context) error {
 
 // databasePath returns the SQLite file or the PostgreSQL URL that Database names.
 func (s *Server) databasePath() (path, pgURL string, err error) {
-	db := s.c.Database
+	return Database(s.c.DataDir, s.c.Database)
+}
+
+// Database returns the SQLite file or the PostgreSQL URL that a --database
+// value names, with data the data directory; an error for any other value.
+func Database(data, db string) (path, pgURL string, err error) {
 	switch {
 	case db == "":
-		return filepath.Join(s.c.DataDir, "hookd.db"), "", nil
+		return filepath.Join(data, "hookd.db"), "", nil
 	case strings.HasPrefix(db, "sqlite:"):
 		return strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//"), "", nil
 	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):

@@ -7,11 +7,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
-	"syscall"
 
 	"github.com/hookd/hookd/postgres"
 	"github.com/hookd/hookd/secretbox"
+	"github.com/hookd/hookd/server"
 	"github.com/hookd/hookd/sqlite"
 )
 
@@ -44,12 +43,12 @@ to the new key.`
 }
 
 func (c *rotateKeyCmd) Run(env *Env) error {
-	path, pgURL, err := rotateDatabase(c.Data, c.Database)
+	path, pgURL, err := server.Database(c.Data, c.Database)
 	if err != nil {
 		return err
 	}
 	if pgURL == "" {
-		lock, err := lockDataDir(c.Data)
+		lock, err := server.LockDataDir(c.Data)
 		if err != nil {
 			return err
 		}
@@ -152,32 +151,6 @@ func reseal(ctx context.Context, path, pgURL string, box *secretbox.Box) (int, e
 	}
 	n, err := db.Reseal(ctx)
 	return n, errors.Join(err, db.Close())
-}
-
-// rotateDatabase returns the SQLite file or the PostgreSQL URL, as serve reads --database.
-func rotateDatabase(data, db string) (path, pgURL string, err error) {
-	switch {
-	case db == "":
-		return filepath.Join(data, "hookd.db"), "", nil
-	case strings.HasPrefix(db, "sqlite:"):
-		return strings.TrimPrefix(strings.TrimPrefix(db, "sqlite:"), "//"), "", nil
-	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
-		return "", db, nil
-	}
-	return "", "", fmt.Errorf("--database %q: want sqlite:<path> or postgres://…", db)
-}
-
-// lockDataDir takes the lock hookd serve holds on its data directory.
-func lockDataDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "hookd.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("lock data directory: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("data directory %s is in use by a running hookd; stop it first (lock: %w)", dir, err)
-	}
-	return f, nil
 }
 
 func readKeyFile(path string) ([]byte, error) {

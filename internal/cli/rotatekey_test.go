@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookd/hookd/server"
+
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/secretbox"
 	"github.com/hookd/hookd/sqlite"
@@ -58,7 +60,7 @@ func TestRotateEncryptionKey(t *testing.T) {
 	}
 
 	// A running hookd holds the lock: the command refuses.
-	lock, err := lockDataDir(data)
+	lock, err := server.LockDataDir(data)
 	if err != nil {
 		t.Fatal(err)
 	}
