@@ -23,6 +23,7 @@ type Store interface {
 	DeliveryStore
 	SecretStore
 	IncomingStore
+	SessionStore
 
 	// Ping returns nil when the database answers and is migrated.
 	Ping(ctx context.Context) error
@@ -65,6 +66,33 @@ type KeyStore interface {
 	KeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
 	// KeyRevoke marks a key of a project as revoked at at.
 	KeyRevoke(ctx context.Context, projectID, id string, at time.Time) error
+}
+
+// SessionStore keeps dashboard sessions, shared by every node.
+type SessionStore interface {
+	// SessionCreate stores a new session: its hash, its key's id, the key
+	// text sealed, its CSRF token and times. ENOTFOUND when the key does
+	// not exist; ECONFLICT when the hash is taken.
+	SessionCreate(ctx context.Context, s *Session) error
+	// SessionGet returns the session stored under hash with its key text
+	// opened and its Key as stored now; ENOTFOUND when there is no such
+	// session or its key was deleted. It does not check expiry or
+	// revocation: callers compare ExpiresAt, Key.RevokedAt and
+	// Key.ExpiresAt with their clock.
+	SessionGet(ctx context.Context, hash []byte) (*Session, error)
+	// SessionTouch moves the expiry of the session stored under hash to
+	// expires; ENOTFOUND when it does not exist.
+	SessionTouch(ctx context.Context, hash []byte, expires time.Time) error
+	// SessionDelete deletes the session stored under hash; deleting a
+	// missing session is not an error.
+	SessionDelete(ctx context.Context, hash []byte) error
+	// SessionPrune deletes up to limit sessions that expired at or before
+	// now or whose key is revoked or gone, and returns how many it deleted.
+	SessionPrune(ctx context.Context, now time.Time, limit int) (int, error)
+	// KeyPruneExpired deletes up to limit keys whose expiry (portal keys)
+	// is at or before before, with their sessions, and returns how many
+	// keys it deleted. Keys without expiry are never deleted.
+	KeyPruneExpired(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // EventTypeStore keeps each project's catalogue of event types.

@@ -38,7 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 
 // cases lists every subtest of the suite; each file adds its own group.
 var cases = slices.Concat(projectCases, webhookCases, eventCases, queueCases, deliveryCases, lifecycleCases,
-	secretCases, incomingCases, statsCases)
+	secretCases, incomingCases, statsCases, sessionCases)
 
 type testCase struct {
 	name string

@@ -91,6 +91,7 @@ var projectTables = []string{
 	`DELETE FROM events WHERE project_id = ?`,
 	`DELETE FROM webhooks WHERE project_id = ?`,
 	`DELETE FROM event_types WHERE project_id = ?`,
+	`DELETE FROM sessions WHERE project_id = ?`,
 	`DELETE FROM api_keys WHERE project_id = ?`,
 	`DELETE FROM secrets WHERE project_id = ?`,
 	`DELETE FROM incoming_requests WHERE project_id = ?`,
