@@ -158,6 +158,8 @@ type webhookData struct {
 	Test          *httpapi.TestResult
 	TestError     string
 	SettingsSaved bool
+	// Flash is a message shown at the top of this very response.
+	Flash string
 }
 
 // Disabled reports whether the webhook is disabled.
@@ -190,7 +192,7 @@ func (d *Dashboard) showWebhook(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	data.Deliveries = list
-	d.render(w, r, status, "webhook", &page{Title: data.Webhook.Name, Tab: "webhooks", Data: data})
+	d.render(w, r, status, "webhook", &page{Title: data.Webhook.Name, Tab: "webhooks", Data: data, Flash: data.Flash})
 }
 
 func (d *Dashboard) webhookShow(w http.ResponseWriter, r *http.Request) {
@@ -253,8 +255,7 @@ func (d *Dashboard) secretRotate(w http.ResponseWriter, r *http.Request) {
 		msg = "Secret rotated. The previous secret also signs deliveries until " +
 			sec.PreviousSecretExpiresAt.UTC().Format("2006-01-02 15:04 UTC") + "."
 	}
-	d.sessions.setFlash(sessionFrom(r.Context()), msg)
-	d.showWebhook(w, r, http.StatusOK, &webhookData{Secret: &sec})
+	d.showWebhook(w, r, http.StatusOK, &webhookData{Secret: &sec, Flash: msg})
 }
 
 func (d *Dashboard) webhookTest(w http.ResponseWriter, r *http.Request) {

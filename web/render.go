@@ -131,9 +131,9 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, n
 	}
 	if p.Session != nil {
 		p.CSRF = p.Session.csrf
-		if p.Flash == "" {
-			p.Flash = d.sessions.takeFlash(p.Session)
-		}
+	}
+	if msg := takeFlash(w, r); p.Flash == "" {
+		p.Flash = msg
 	}
 	if p.Project == nil {
 		p.Project = projectFrom(r.Context())
@@ -175,8 +175,8 @@ func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // redirect sends the browser to target with a message for the next page.
 func (d *Dashboard) redirect(w http.ResponseWriter, r *http.Request, target, flash string) {
-	if s := sessionFrom(r.Context()); s != nil && flash != "" {
-		d.sessions.setFlash(s, flash)
+	if flash != "" {
+		setFlash(w, r, flash)
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }

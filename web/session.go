@@ -3,102 +3,128 @@ package web
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookd/hookd"
 )
 
-// Cookie names: the session, and the token that protects the sign-in form
-// itself (before there is a session).
+// Cookie names: the session, the token that protects the sign-in form
+// itself (before there is a session), and the message for the next page.
 const (
 	sessionCookie = "hookd_session"
 	preCSRFCookie = "hookd_signin"
+	flashCookie   = "hookd_flash"
 )
 
-// session is one signed-in browser. It lives in memory only: a restart
-// signs everyone out.
+// touchEvery is how stale a session's expiry may get before a request
+// writes the extended one: sliding expiry without a write per request.
+const touchEvery = time.Minute
+
+// session is one signed-in browser, as read from the store for this
+// request. Sessions live in the database (hookd.SessionStore), so every
+// node behind a load balancer knows them and a restart keeps them.
 type session struct {
-	id      string
+	hash    []byte
 	keyText string // the key the session acts with on the API
 	key     *hookd.APIKey
 	csrf    string
-	expires time.Time
-	flash   string
 }
 
-// sessions keeps the live sessions by id.
+// sessions reads and writes sessions in the store.
 type sessions struct {
-	mu  sync.Mutex
-	ttl time.Duration
-	now func() time.Time
-	m   map[string]*session
+	store hookd.SessionStore
+	ttl   time.Duration
+	now   func() time.Time
+	log   *slog.Logger
 }
 
-func newSessions(ttl time.Duration, now func() time.Time) *sessions {
-	return &sessions{ttl: ttl, now: now, m: map[string]*session{}}
-}
-
-// create starts a session for a verified key.
-func (ss *sessions) create(keyText string, key *hookd.APIKey) *session {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	now := ss.now()
-	for id, s := range ss.m { // sweep expired sessions
-		if !now.Before(s.expires) {
-			delete(ss.m, id)
-		}
+// create stores a session for a verified key and returns its token (the
+// cookie's value).
+func (ss *sessions) create(ctx context.Context, keyText string, key *hookd.APIKey) (string, error) {
+	token, now := hookd.RandomToken(32), ss.now()
+	err := ss.store.SessionCreate(ctx, &hookd.Session{Hash: hookd.SessionHash(token), KeyID: key.ID,
+		KeyText: keyText, CSRF: hookd.RandomToken(32), CreatedAt: now, ExpiresAt: ss.expiry(now, key)})
+	if err != nil {
+		return "", fmt.Errorf("create session: %w", err)
 	}
-	s := &session{id: hookd.RandomToken(32), keyText: keyText, key: key, csrf: hookd.RandomToken(32),
-		expires: now.Add(ss.ttl)}
-	ss.m[s.id] = s
-	return s
+	return token, nil
+}
+
+// expiry is when a session used at now ends: after the TTL, and never
+// after its key's own expiry (portal keys).
+func (ss *sessions) expiry(now time.Time, key *hookd.APIKey) time.Time {
+	e := now.Add(ss.ttl)
+	if key.ExpiresAt != nil && key.ExpiresAt.Before(e) {
+		e = *key.ExpiresAt
+	}
+	return e
 }
 
 // fromRequest returns the live session of r's cookie, extending it, or nil.
+// A session that expired, or whose key was revoked or expired, is deleted.
+// Store errors are logged and read as no session.
 func (ss *sessions) fromRequest(r *http.Request) *session {
 	c, err := r.Cookie(sessionCookie)
-	if err != nil {
+	if err != nil || c.Value == "" {
 		return nil
 	}
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	s, ok := ss.m[c.Value]
-	if !ok {
+	ctx, hash := r.Context(), hookd.SessionHash(c.Value)
+	st, err := ss.store.SessionGet(ctx, hash)
+	if err != nil {
+		if hookd.ErrorCode(err) != hookd.ENOTFOUND {
+			ss.log.Error("web: read session", "err", err)
+		}
 		return nil
 	}
 	now := ss.now()
-	if !now.Before(s.expires) {
-		delete(ss.m, s.id)
+	if st.Expired(now) || st.Key.RevokedAt != nil || st.Key.Expired(now) ||
+		subtle.ConstantTimeCompare(st.Key.Hash, hookd.HashKey(st.KeyText)) != 1 {
+		ss.delete(ctx, hash)
 		return nil
 	}
-	s.expires = now.Add(ss.ttl)
-	return s
+	if next := ss.expiry(now, st.Key); next.Sub(st.ExpiresAt) >= touchEvery {
+		if err := ss.store.SessionTouch(ctx, hash, next); err != nil && hookd.ErrorCode(err) != hookd.ENOTFOUND {
+			ss.log.Warn("web: extend session", "err", err)
+		}
+	}
+	return &session{hash: hash, keyText: st.KeyText, key: st.Key, csrf: st.CSRF}
 }
 
-func (ss *sessions) delete(id string) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	delete(ss.m, id)
+// delete ends a session; failures are logged (the session then ends at
+// its expiry).
+func (ss *sessions) delete(ctx context.Context, hash []byte) {
+	if err := ss.store.SessionDelete(ctx, hash); err != nil {
+		ss.log.Error("web: delete session", "err", err)
+	}
 }
 
-// setFlash keeps a message to show on the next page.
-func (ss *sessions) setFlash(s *session, msg string) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	s.flash = msg
+// setFlash keeps a message for the next page in a short-lived cookie, so
+// that it shows whichever node serves that page.
+func setFlash(w http.ResponseWriter, r *http.Request, msg string) {
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString([]byte(msg)),
+		Path: "/", HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode, MaxAge: 120})
 }
 
-// takeFlash returns and clears the pending message.
-func (ss *sessions) takeFlash(s *session) string {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	msg := s.flash
-	s.flash = ""
-	return msg
+// takeFlash returns the message of r's flash cookie and clears it, or "".
+func takeFlash(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: secure(r), SameSite: http.SameSiteLaxMode})
+	b, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || !utf8.Valid(b) || len(b) > 1000 {
+		return ""
+	}
+	return string(b)
 }
 
 type ctxKey struct{}
@@ -113,12 +139,6 @@ func sessionFrom(ctx context.Context) *session {
 func (d *Dashboard) auth(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := d.sessions.fromRequest(r)
-		if s != nil {
-			if k, err := d.store.KeyByHash(r.Context(), hookd.HashKey(s.keyText)); err != nil || k.RevokedAt != nil || k.Expired(d.now()) {
-				d.sessions.delete(s.id)
-				s = nil
-			}
-		}
 		if s == nil {
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -203,9 +223,13 @@ func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 		d.renderSignIn(w, r, http.StatusUnauthorized, "This key has expired.")
 		return
 	}
-	s := d.sessions.create(text, key)
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.id, Path: "/", HttpOnly: true,
-		Secure: secure(r), SameSite: http.SameSiteLaxMode})
+	token, err := d.sessions.create(r.Context(), text, key)
+	if err != nil {
+		d.log.Error("sign in: start session", "err", err)
+		d.renderSignIn(w, r, http.StatusInternalServerError, "The session could not be started. Try again.")
+		return
+	}
+	setSessionCookie(w, r, token)
 	http.SetCookie(w, &http.Cookie{Name: preCSRFCookie, Path: "/signin", MaxAge: -1})
 	next := safeNext(r.PostFormValue("next"))
 	if next == "" {
@@ -236,12 +260,21 @@ func (d *Dashboard) portal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if old := d.sessions.fromRequest(r); old != nil {
-		d.sessions.delete(old.id)
+		d.sessions.delete(r.Context(), old.hash)
 	}
-	s := d.sessions.create(text, key)
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.id, Path: "/", HttpOnly: true,
-		Secure: secure(r), SameSite: http.SameSiteLaxMode})
+	token, err := d.sessions.create(r.Context(), text, key)
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	setSessionCookie(w, r, token)
 	http.Redirect(w, r, "/projects/"+url.PathEscape(key.ProjectID), http.StatusSeeOther)
+}
+
+// setSessionCookie gives the browser its session token.
+func setSessionCookie(w http.ResponseWriter, r *http.Request, token string) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
+		Secure: secure(r), SameSite: http.SameSiteLaxMode})
 }
 
 // safeNext returns next when it is a path on this site, else "".
@@ -253,7 +286,7 @@ func safeNext(next string) string {
 }
 
 func (d *Dashboard) signOut(w http.ResponseWriter, r *http.Request) {
-	d.sessions.delete(sessionFrom(r.Context()).id)
+	d.sessions.delete(r.Context(), sessionFrom(r.Context()).hash)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: secure(r), SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)

@@ -39,7 +39,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
-	// SessionTTL is how long an idle session lasts; zero means DefaultSessionTTL.
+	// SessionTTL is how long an idle session lasts; zero means
+	// DefaultSessionTTL. Sessions are kept in Store, so every dashboard
+	// over the same database knows them.
 	SessionTTL time.Duration
 }
 
@@ -71,7 +73,7 @@ func New(c Config) (*Dashboard, error) {
 	if ttl <= 0 {
 		ttl = DefaultSessionTTL
 	}
-	d.sessions = newSessions(ttl, d.now)
+	d.sessions = &sessions{store: c.Store, ttl: ttl, now: d.now, log: d.log}
 	var err error
 	if d.pages, err = parsePages(); err != nil {
 		return nil, err
