@@ -268,9 +268,7 @@ func (s *Server) Run(ctx context.Context) error {
 	pruned := make(chan struct{})
 	go func() {
 		defer close(pruned)
-		if s.c.Retention > 0 {
-			s.pruneLoop(pruneCtx, s.c.Retention, time.Minute)
-		}
+		s.pruneLoop(pruneCtx, s.c.Retention, time.Minute)
 	}()
 
 	fmt.Fprintf(s.c.Out, "hookd %s listening on http://%s\n", hookd.Version, s.Addr())
