@@ -19,7 +19,7 @@ type page struct {
 	Title   string
 	Session *session
 	Project *hookd.Project
-	Tab     string // the active tab of a project: webhooks, events, event-types, secrets, incoming
+	Tab     string // the active tab of a project: webhooks, events, event-types, secrets, incoming, keys
 	CSRF    string
 	Flash   string
 	Data    any
@@ -39,7 +39,7 @@ func (p *page) KeyPrefix() string {
 // pageNames are the templates of templates/, each rendered inside layout.html.
 var pageNames = []string{"signin", "error", "projects", "webhooks", "webhook_form", "webhook",
 	"delete", "delivery", "events", "event",
-	"event_types", "secrets", "incoming", "incoming_hook", "confirm"}
+	"event_types", "secrets", "incoming", "incoming_hook", "confirm", "keys"}
 
 func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}

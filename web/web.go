@@ -137,6 +137,10 @@ func (d *Dashboard) routes() {
 	d.mux.Handle("POST /projects/{project}/incoming/{id}/rotate", d.project(d.incomingRotate))
 	d.mux.Handle("GET /projects/{project}/incoming/{id}/delete", d.project(d.incomingDeleteConfirm))
 	d.mux.Handle("POST /projects/{project}/incoming/{id}/delete", d.project(d.incomingDelete))
+	d.mux.Handle("GET /projects/{project}/keys", d.project(d.keyList))
+	d.mux.Handle("POST /projects/{project}/keys", d.project(d.keyCreate))
+	d.mux.Handle("GET /projects/{project}/keys/{key}/revoke", d.project(d.keyRevokeConfirm))
+	d.mux.Handle("POST /projects/{project}/keys/{key}/revoke", d.project(d.keyRevoke))
 	d.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		d.renderError(w, r, nil, http.StatusNotFound, "There is no page at this address.")
 	})
