@@ -60,7 +60,7 @@ func TestEventTypesPage(t *testing.T) {
 	if !strings.Contains(body, "Import netlify") || !strings.Contains(body, "Import bump") {
 		t.Fatalf("preset buttons missing: %s", body)
 	}
-	code, loc = b.post(base+"/presets/netlify", nil)
+	code, loc = b.post("/projects/"+e.project.ID+"/event-type-presets/netlify", nil)
 	if code != http.StatusSeeOther || loc != base {
 		t.Fatalf("preset: %d %s", code, loc)
 	}
@@ -72,7 +72,7 @@ func TestEventTypesPage(t *testing.T) {
 	if len(types) < 2 {
 		t.Fatalf("preset added nothing: %d types", len(types))
 	}
-	if code, _ = b.post(base+"/presets/nope", nil); code != http.StatusNotFound {
+	if code, _ = b.post("/projects/"+e.project.ID+"/event-type-presets/nope", nil); code != http.StatusNotFound {
 		t.Fatalf("unknown preset: %d", code)
 	}
 	// CSRF is required.

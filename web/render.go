@@ -39,7 +39,8 @@ func (p *page) KeyPrefix() string {
 // pageNames are the templates of templates/, each rendered inside layout.html.
 var pageNames = []string{"signin", "error", "projects", "webhooks", "webhook_form", "webhook",
 	"delete", "delivery", "events", "event",
-	"event_types", "secrets", "incoming", "incoming_hook", "confirm", "keys"}
+	"event_types", "secrets", "incoming", "incoming_hook", "confirm", "keys",
+	"event_type_edit", "incoming_edit"}
 
 func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
