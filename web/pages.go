@@ -160,6 +160,8 @@ type webhookData struct {
 	SettingsSaved bool
 	// Flash is a message shown at the top of this very response.
 	Flash string
+	// Slack is the Integrations section.
+	Slack *slackSection
 }
 
 // Disabled reports whether the webhook is disabled.
@@ -184,6 +186,13 @@ func (d *Dashboard) showWebhook(w http.ResponseWriter, r *http.Request, status i
 			return
 		}
 		data.Form = formOf(data.Webhook, cat)
+	}
+	if data.Slack == nil {
+		data.Slack = &slackSection{}
+	}
+	if err := d.fillSlack(ctx, data.Webhook, data.Slack); err != nil {
+		d.fail(w, r, err)
+		return
 	}
 	list, _, err := d.store.DeliveryList(ctx, hookd.DeliveryFilter{ProjectID: p.ID, WebhookID: id,
 		Page: hookd.Page{Limit: recentDeliveries}})
@@ -215,6 +224,7 @@ func (d *Dashboard) webhookUpdate(w http.ResponseWriter, r *http.Request) {
 	req := f.parse(r)
 	if len(f.Errors) == 0 {
 		if err = d.call(r, "PATCH", apiWebhookPath(p.ID, id), req, nil); err == nil {
+			d.syncSlack(r, id)
 			d.redirect(w, r, webhookPath(p.ID, id), "Settings saved.")
 			return
 		}
@@ -283,6 +293,7 @@ func (d *Dashboard) setActive(w http.ResponseWriter, r *http.Request, active boo
 		d.fail(w, r, err)
 		return
 	}
+	d.syncSlack(r, id)
 	msg := "Webhook disabled: events published meanwhile are not sent to it; deliveries already pending wait until it is enabled again."
 	if active {
 		msg = "Webhook enabled."
@@ -314,6 +325,10 @@ func (d *Dashboard) webhookDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.TrimSpace(r.PostFormValue("confirm")) != strings.TrimSpace(wh.Name) {
 		d.renderDelete(w, r, http.StatusUnprocessableEntity, "Type the webhook's name exactly to confirm.")
+		return
+	}
+	if err := d.deleteSlack(r, id); err != nil {
+		d.fail(w, r, err)
 		return
 	}
 	if err := d.call(r, "DELETE", apiWebhookPath(p.ID, id), nil, nil); err != nil {
