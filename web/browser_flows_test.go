@@ -86,6 +86,10 @@ func (u *ui) shot(name string) chromedp.Action[chromedp.Void] {
 func button(text string) string { return `//button[normalize-space()="` + text + `"]` }
 func link(text string) string   { return `//a[normalize-space()="` + text + `"]` }
 
+// flash selects the page's message when it contains text: waiting for it
+// waits for the page that follows an action, not the one before.
+func flash(text string) string { return `//p[@class="flash" and contains(., "` + text + `")]` }
+
 // contains fails the test unless s has every one of want.
 func contains(t *testing.T, what, s string, want ...string) {
 	t.Helper()
@@ -160,10 +164,10 @@ func eventTypeFlow(t *testing.T, u *ui) {
 		chromedp.Click(button("Add event type")),
 		chromedp.WaitVisible(`//code[normalize-space()="docs.published"]`),
 		chromedp.Click(button("Import netlify")),
-		chromedp.WaitVisible(`.flash`),
+		chromedp.WaitVisible(flash("Preset netlify imported")),
 	)
 	contains(t, "flash after import", u.text(".flash"), "Preset netlify imported")
-	contains(t, "event types", u.text("table"), "docs.published", "deploy_succeeded")
+	contains(t, "event types", u.text("table"), "docs.published", "deploy_created", "submission_created")
 	u.run("edit it",
 		chromedp.Click(`a[href$="/event-types/docs.published/edit"]`),
 		chromedp.WaitVisible(`#et-example`),
@@ -173,7 +177,7 @@ func eventTypeFlow(t *testing.T, u *ui) {
 		chromedp.SetValue(`#et-example`, `{"doc":"pets"}`),
 		chromedp.SetValue(`#et-description`, "Docs went live"),
 		chromedp.Click(button("Save event type")),
-		chromedp.WaitVisible(`.flash`),
+		chromedp.WaitVisible(flash("Event type docs.published saved")),
 		u.shot("event-types"),
 	)
 	contains(t, "event types after edit", u.text("table"), "Docs went live")
@@ -188,7 +192,7 @@ func secretFlow(t *testing.T, u *ui) {
 		chromedp.SendKeys(`#s-key-0`, "path"),
 		chromedp.SendKeys(`#s-value-0`, value),
 		chromedp.Click(button("Save secret")),
-		chromedp.WaitVisible(`.flash`),
+		chromedp.WaitVisible(flash("Secret slack saved")),
 	)
 	page := u.read("page html", chromedp.OuterHTML("html"))
 	contains(t, "secrets page", page, "<code>slack</code>", "<code>path</code>")
@@ -220,15 +224,15 @@ func incomingFlow(t *testing.T, u *ui) {
 	u.run("edit it",
 		chromedp.Click(link("Edit settings")),
 		chromedp.WaitVisible(`#in-name`),
-		chromedp.SetValue(`#in-name`, ""),
+		chromedp.SetValue(`#in-name`, " "),
 		chromedp.Click(button("Save settings")),
 		chromedp.WaitVisible(`#name-error`),
-		chromedp.SendKeys(`#in-name`, "Nightly build (main)"),
+		chromedp.SetValue(`#in-name`, "Nightly build (main)"),
 		chromedp.Click(button("Save settings")),
-		chromedp.WaitVisible(`.flash`),
+		chromedp.WaitVisible(flash("Settings saved")),
 	)
 	contains(t, "hook after edit", u.text("h1"), "Nightly build (main)")
-	u.run("rotate its URL", chromedp.Click(button("Rotate URL")), chromedp.WaitVisible(`.flash`))
+	u.run("rotate its URL", chromedp.Click(button("Rotate URL")), chromedp.WaitVisible(flash("New URL issued")))
 	if now := u.text(`section[aria-labelledby="url-h"] .url`); now == hookURL {
 		t.Fatal("the URL did not change")
 	}
@@ -239,7 +243,7 @@ func incomingFlow(t *testing.T, u *ui) {
 		chromedp.Click(link("Delete incoming hook")),
 		chromedp.WaitVisible(button("Delete incoming hook")),
 		chromedp.Click(button("Delete incoming hook")),
-		chromedp.WaitVisible(`.flash`),
+		chromedp.WaitVisible(flash("Incoming hook deleted")),
 	)
 	contains(t, "after delete", u.text("main"), "Incoming hook deleted.", "No incoming hooks yet.")
 }
@@ -263,7 +267,7 @@ func keyFlow(t *testing.T, u *ui, proj string) {
 		chromedp.Click(`//a[starts-with(normalize-space(), "Revoke")]`),
 		chromedp.WaitVisible(button("Revoke key")),
 		chromedp.Click(button("Revoke key")),
-		chromedp.WaitVisible(`.flash`),
+		chromedp.WaitVisible(flash("revoked")),
 	)
 	contains(t, "flash after revoke", u.text(".flash"), "CI deploys", "revoked")
 	contains(t, "keys table after revoke", u.text("table"), "revoked")
