@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,33 @@ func (u *ui) shot(name string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// widthAt returns the width of the page at target on a screen px wide:
+// more than px means people must scroll sideways.
+func (u *ui) widthAt(target string, px int64) int {
+	u.t.Helper()
+	u.run("narrow screen", chromedp.EmulateViewport(px, 844))
+	u.run("open "+target, chromedp.Navigate(target))
+	u.run("wait for "+target, chromedp.WaitReady("#main"))
+	w := u.read("width", chromedp.Evaluate[string](`String(document.documentElement.scrollWidth)`))
+	u.run("wide again", chromedp.EmulateViewport(1280, 900))
+	n, err := strconv.Atoi(w)
+	if err != nil {
+		u.t.Fatalf("width %q", w)
+	}
+	return n
+}
+
+// slackWebhook returns the id of the project's first webhook of kind http.
+func slackWebhook(t *testing.T, base, admin, project string) string {
+	for _, w := range webhooksOf(t, base, admin, project) {
+		if w.Kind == hookd.KindHTTP {
+			return w.ID
+		}
+	}
+	t.Fatal("no webhook")
+	return ""
+}
+
 func button(text string) string { return `//button[normalize-space()="` + text + `"]` }
 func link(text string) string   { return `//a[normalize-space()="` + text + `"]` }
 
@@ -127,6 +155,16 @@ func TestBrowserFlows(t *testing.T) {
 	t.Run("IncomingHooks", func(t *testing.T) { incomingFlow(t, u) })
 	t.Run("Keys", func(t *testing.T) { keyFlow(t, u, proj) })
 	t.Run("Slack", func(t *testing.T) { slackFlow(t, u, base, admin, p.ID, slack) })
+	t.Run("NarrowScreen", func(t *testing.T) {
+		for _, path := range []string{"/keys", "/event-types", "/secrets", "/incoming", ""} {
+			if w := u.widthAt(proj+path, 390); w > 390 {
+				t.Errorf("%s is %d px wide on a 390 px screen", proj+path, w)
+			}
+		}
+		if w := u.widthAt(base+"/projects/"+p.ID+"/webhooks/"+slackWebhook(t, base, admin, p.ID), 390); w > 390 {
+			t.Errorf("the webhook page is %d px wide on a 390 px screen", w)
+		}
+	})
 	t.Run("Portal", func(t *testing.T) {
 		var link struct {
 			URL string `json:"url"`
@@ -258,6 +296,9 @@ func keyFlow(t *testing.T, u *ui, proj string) {
 		chromedp.WaitVisible(`#new-key-value`),
 		u.shot("keys"),
 	)
+	if u.shots {
+		u.run("narrow screen", chromedp.EmulateViewport(390, 844), u.shot("keys-narrow"), chromedp.EmulateViewport(1280, 900))
+	}
 	text := u.read("key text", chromedp.Value(`#new-key-value`))
 	if !strings.HasPrefix(text, hookd.KeyPrefix) {
 		t.Fatalf("key text %q", text)
