@@ -34,13 +34,15 @@ var sealedTables = []sealedTable{
 		ad: func(k []string, _ string) string { return secretAD(k[0], k[1]) }},
 	{table: "incoming_hooks", key: []string{"id"}, cols: []string{"token", "secret"},
 		ad: func(k []string, col string) string { return incomingAD(k[0], col) }},
+	{table: "sessions", key: []string{"key_id"}, cols: []string{"sealed_key"},
+		ad: func(k []string, _ string) string { return sessionAD(k[0]) }},
 }
 
 // resealBatch is how many rows Reseal reads and rewrites per transaction.
 const resealBatch = 200
 
 // Reseal rewrites every sealed value (webhook secrets, named secrets,
-// incoming hooks' tokens and secrets) sealed with the store's current
+// incoming hooks' tokens and secrets, dashboard sessions' keys) sealed with the store's current
 // sealer, in batches of resealBatch rows, and returns how many values it
 // rewrote. Values the sealer reports as already sealed with its primary key
 // are left alone, so running it again after a key rotation is cheap and an

@@ -2,20 +2,19 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/hex"
 	"time"
 
 	"github.com/hookd/hookd"
 )
 
-// sessionAD binds a session's sealed key to the session, so that a sealed
-// key cannot be moved to another session row.
-func sessionAD(hash []byte) string { return "session:" + hex.EncodeToString(hash) }
+// sessionAD binds a session's sealed key text to the key's id, so that the
+// text of one key cannot be moved into a session naming another key.
+func sessionAD(keyID string) string { return "session:" + keyID }
 
 // SessionCreate stores a new session with its key text sealed; ENOTFOUND
 // when its key does not exist.
 func (s *Store) SessionCreate(ctx context.Context, sess *hookd.Session) error {
-	sealed, err := s.sealer.Seal(sess.KeyText, sessionAD(sess.Hash))
+	sealed, err := s.sealer.Seal(sess.KeyText, sessionAD(sess.KeyID))
 	if err != nil {
 		return s.wrap(err, "")
 	}
@@ -64,7 +63,7 @@ func (s *Store) scanSession(sc scanner, hash []byte) (*hookd.Session, int64, err
 	if err != nil {
 		return nil, 0, err
 	}
-	if sess.KeyText, err = s.sealer.Open(sealed, sessionAD(hash)); err != nil {
+	if sess.KeyText, err = s.sealer.Open(sealed, sessionAD(sess.KeyID)); err != nil {
 		return nil, 0, err
 	}
 	sess.Key, sess.CreatedAt, sess.ExpiresAt = key, fromNS(created), fromNS(expires)
