@@ -144,6 +144,9 @@ func TestSlackIntegration(t *testing.T) {
 		!strings.Contains(body, "Remove Slack integration") {
 		t.Fatalf("page shows no saved URL: %d", code)
 	}
+	if code, body = u.do("GET", base+"/projects/"+p.ID, nil); !strings.Contains(body, `slack <span class="muted">(integration)</span>`) {
+		t.Fatalf("the list does not mark the integration: %d", code)
+	}
 	if code, body = u.do("GET", base+"/projects/"+p.ID+"/webhooks/"+c.ID, nil); !strings.Contains(body, "This is the Slack integration of") {
 		t.Fatalf("companion page: %d", code)
 	}
