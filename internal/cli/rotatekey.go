@@ -31,7 +31,8 @@ secrets, incoming hooks' tokens and secrets) with a new encryption key.
 
 With SQLite, stop hookd first: the command takes the data directory's lock.
 With PostgreSQL, stop every node or restart them all with the new key right
-after: a node still holding only the old key cannot read re-encrypted values.
+after (a node still holding only the old key cannot read re-encrypted
+values), or rotate while they run, as below.
 
 Key files (the default): the key in <data>/encryption.key is the old key; the
 new key (--new-key, or a new random one) is first written to
@@ -43,13 +44,15 @@ Keys from the environment: give --old-key (or HOOKD_ENCRYPTION_KEY) and
 --new-key; no file is written. Then start hookd with HOOKD_ENCRYPTION_KEY set
 to the new key.
 
-Rolling rotation (PostgreSQL nodes keep running): restart every node, one at
-a time, with the new key as HOOKD_ENCRYPTION_KEY (or encryption.key) and the
-old one as HOOKD_ENCRYPTION_KEY_OLD (or encryption.key.old): nodes then seal
-with the new key and still open what the old one sealed. Then run, with the
-same keys, hookd rotate-encryption-key --reseal: it re-encrypts what is
-still under the old key, after checking that every value opens (otherwise
-it changes nothing). Last, remove the old key from every node.`
+Rolling rotation (PostgreSQL nodes keep running; see docs/configuration.md):
+restart every node, one at a time, with the new key added as
+HOOKD_ENCRYPTION_KEY_OLD; then again with the new key as HOOKD_ENCRYPTION_KEY
+(or encryption.key) and the old one as HOOKD_ENCRYPTION_KEY_OLD (or
+encryption.key.old): nodes then seal with the new key and still open what the
+old one sealed. Then run, with the same keys, hookd rotate-encryption-key
+--reseal: it re-encrypts what is still under the old key, after checking that
+every value opens (otherwise it changes nothing). Last, remove the old key
+from every node.`
 }
 
 func (c *rotateKeyCmd) Run(env *Env) error {
