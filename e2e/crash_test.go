@@ -60,10 +60,11 @@ func startChild(t *testing.T, data, key string) *child {
 
 // childOptions configure startChildWith.
 type childOptions struct {
-	Data     string   // data directory
-	Key      string   // admin key
-	Database string   // --database, empty for the SQLite file in Data
-	Env      []string // more environment, NAME=value
+	Data     string    // data directory
+	Key      string    // admin key
+	Database string    // --database, empty for the SQLite file in Data
+	Env      []string  // more environment, NAME=value
+	Stderr   io.Writer // also receives hookd's log, when set
 }
 
 // startChildWith starts hookd serve as o says and waits until it listens.
@@ -78,6 +79,9 @@ func startChildWith(t *testing.T, o childOptions) *child {
 	cmd.Env = append(append(os.Environ(), "HOOKD_ADMIN_KEY="+o.Key), o.Env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	if o.Stderr != nil {
+		cmd.Stderr = io.MultiWriter(&stderr, o.Stderr)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/httpapi"
@@ -14,21 +15,25 @@ import (
 // later is covered without editing this test) with the path parameters
 // bound to real objects of project A, and calls it with credentials that
 // must not reach A's data: no key, a malformed key, a well-formed unknown
-// key, project B's key and a revoked key of A. Each must answer 401, 403 or
-// 404, never a 2xx, and the body must not name A's objects or secret values.
-//
-// Portal tokens (a per-project token for an embedded customer portal) do
-// not exist in hookd yet; when they do, add "portal token of B" here.
+// key, project B's key, a revoked key of A, a portal (expiring) key of B
+// and an expired portal key of A. Each must answer 401, 403 or 404, never a
+// 2xx, and the body must not name A's objects or secret values.
 func TestAuthWalk(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	a, keyA := e.project("a")
-	_, keyB := e.project("b")
+	b, keyB := e.project("b")
 
 	// A second key of A, revoked: refused everywhere.
 	var revoked httpapi.CreatedKey
 	e.do("POST", "/v1/projects/"+a+"/keys", keyA, map[string]any{"name": "old"}).want(201).into(&revoked)
 	e.do("DELETE", "/v1/projects/"+a+"/keys/"+revoked.ID, keyA, nil).want(204)
+	// A portal key of B, valid for a day; and one of A that has expired
+	// (used once while valid, so a cached lookup cannot keep it alive).
+	portalB := portalKey(t, e, b, keyB, 86400)
+	expiredA := portalKey(t, e, a, keyA, 60)
+	e.do("GET", "/v1/projects/"+a+"/webhooks", expiredA, nil).want(200)
+	e.advance(2 * time.Minute)
 
 	// One of every kind of A's objects.
 	const secretValue = "walk-secret-value-8c1f"
@@ -77,7 +82,7 @@ func TestAuthWalk(t *testing.T) {
 	}
 	// What the body must never hold: A's ids other than the project's
 	// (which the caller typed in the path) and every secret value.
-	forbidden := []string{wh.ID, ev.ID, dl.Data[0].ID, in.ID, revoked.ID, whSecret.Secret, secretValue, keyA}
+	forbidden := []string{wh.ID, ev.ID, dl.Data[0].ID, in.ID, revoked.ID, whSecret.Secret, secretValue, keyA, expiredA}
 
 	creds := []struct {
 		name string
@@ -89,6 +94,8 @@ func TestAuthWalk(t *testing.T) {
 		{"unknown admin key", []string{"Authorization", "Bearer " + hookd.NewKeyText(true)}},
 		{"project B's key", []string{"Authorization", "Bearer " + keyB}},
 		{"revoked key of A", []string{"Authorization", "Bearer " + revoked.Key}},
+		{"portal key of B", []string{"Authorization", "Bearer " + portalB}},
+		{"expired portal key of A", []string{"Authorization", "Bearer " + expiredA}},
 	}
 	walked := 0
 	for _, op := range e.api.Operations() {
@@ -142,4 +149,17 @@ func TestAuthWalk(t *testing.T) {
 	if got.Secret != whSecret.Secret {
 		t.Error("the signing secret changed during the walk")
 	}
+}
+
+// portalKey mints a portal link for project with key, valid for ttl
+// seconds, and returns the key its URL carries.
+func portalKey(t *testing.T, e *env, project, key string, ttl int) string {
+	t.Helper()
+	var link httpapi.PortalLink
+	e.do("POST", "/v1/projects/"+project+"/portal", key, map[string]any{"ttl_seconds": ttl}).want(201).into(&link)
+	_, text, ok := strings.Cut(link.URL, "/portal/")
+	if !ok || text == "" {
+		t.Fatalf("portal link %q carries no key", link.URL)
+	}
+	return text
 }

@@ -108,6 +108,11 @@ func (a *API) decode(w http.ResponseWriter, r *http.Request, dst any, optional b
 	if !isJSON(ct) {
 		return false, unsupported(ct)
 	}
+	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		// null decodes into a struct as "no fields": a PATCH would succeed
+		// doing nothing, where the document promises an object.
+		return false, hookd.Errorf(hookd.EMALFORMED, "the request body is null; send a JSON object")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {

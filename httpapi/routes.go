@@ -248,7 +248,11 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) error {
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) error {
 	if err := a.ready(r.Context()); err != nil {
 		a.log.WarnContext(r.Context(), "not ready", "err", err)
-		return hookd.Errorf(hookd.EUNAVAILABLE, "not ready: the database does not answer")
+		why := "the database does not answer"
+		if hookd.ErrorCode(err) == hookd.EUNAVAILABLE {
+			why = hookd.ErrorMessage(err) // e.g. the disk is full
+		}
+		return hookd.Errorf(hookd.EUNAVAILABLE, "not ready: %s", why)
 	}
 	return reply(w, http.StatusOK, Health{Status: "ok"})
 }

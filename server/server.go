@@ -42,6 +42,11 @@ type Config struct {
 	// EncryptionKey is the base64 key that encrypts secrets at rest
 	// (HOOKD_ENCRYPTION_KEY); without it a key file in DataDir is used.
 	EncryptionKey string
+	// OldEncryptionKeys lists, comma-separated, base64 keys that only
+	// decrypt (HOOKD_ENCRYPTION_KEY_OLD): during a rolling key rotation,
+	// values sealed with them still read. The key in
+	// <DataDir>/encryption.key.old, when present, is one too.
+	OldEncryptionKeys string
 	// ShutdownTimeout bounds how long attempts in flight may finish at stop.
 	ShutdownTimeout time.Duration
 	// RetrySchedule replaces the default retry schedule.
@@ -73,6 +78,7 @@ type Server struct {
 	c        Config
 	log      *slog.Logger
 	store    hookd.Store
+	dbFile   string          // the SQLite file, or "" on PostgreSQL
 	wakeups  <-chan struct{} // wake-ups from other nodes (PostgreSQL), or nil
 	lock     *os.File
 	disp     *dispatch.Dispatcher
@@ -159,7 +165,7 @@ func (s *Server) openStore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.store = db
+	s.store, s.dbFile = db, path
 	return nil
 }
 
@@ -183,29 +189,23 @@ func Database(data, db string) (path, pgURL string, err error) {
 	}
 }
 
-// sealer returns the secretbox for the encryption key of the environment
-// or of the key file in the data directory (made on first start).
+// sealer returns the secretbox of the node's keys (see OpenBox), making
+// the key file in the data directory on first start.
 func (s *Server) sealer() (*secretbox.Box, error) {
-	if s.c.EncryptionKey != "" {
-		key, err := secretbox.ParseKey(s.c.EncryptionKey)
-		if err != nil {
-			return nil, fmt.Errorf("HOOKD_ENCRYPTION_KEY: %w", err)
-		}
-		return secretbox.New(key)
-	}
-	path := filepath.Join(s.c.DataDir, "encryption.key")
-	key, created, err := secretbox.LoadOrCreateKeyFile(path)
+	box, created, err := OpenBox(Keys{DataDir: s.c.DataDir, Current: s.c.EncryptionKey,
+		Old: s.c.OldEncryptionKeys, Create: true})
 	if err != nil {
 		return nil, err
 	}
 	if created {
+		path := filepath.Join(s.c.DataDir, KeyFile)
 		s.log.Info("made a new encryption key for secrets at rest; back it up with the database", "path", path)
 		if s.c.Database != "" && !strings.HasPrefix(s.c.Database, "sqlite:") {
 			s.log.Warn("every node sharing a PostgreSQL database needs the same encryption key: "+
 				"copy this key file to the other nodes or set HOOKD_ENCRYPTION_KEY", "path", path)
 		}
 	}
-	return secretbox.New(key)
+	return box, nil
 }
 
 // assemble builds the sender, the dispatcher and the API.
@@ -221,7 +221,7 @@ func (s *Server) assemble() error {
 		return err
 	}
 	s.api, err = httpapi.New(httpapi.Config{Store: s.store, Engine: s.disp, Logger: s.log,
-		MaxBodyBytes: s.c.MaxBodyBytes, CheckURL: s.c.Policy.CheckURL, ValidateKind: router.Validate,
+		MaxBodyBytes: s.c.MaxBodyBytes, Ready: s.ready, CheckURL: s.c.Policy.CheckURL, ValidateKind: router.Validate,
 		PublicURL: s.c.PublicURL, Metrics: s.metrics, MetricsHandler: s.metrics.Handler()})
 	if err != nil {
 		return err

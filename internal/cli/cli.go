@@ -35,7 +35,7 @@ type root struct {
 	Verify        verifyCmd        `cmd:"" help:"Check a saved request's signature (exit 0 when valid, 1 with the reason when not)."`
 	CheckReceiver checkReceiverCmd `cmd:"" name:"check-receiver" help:"Check that a receiver accepts a valid delivery and rejects tampered, wrongly signed, stale and replayed ones."`
 	Backup        backupCmd        `cmd:"" help:"Copy the SQLite database while hookd runs (online backup)."`
-	RotateKey     rotateKeyCmd     `cmd:"" name:"rotate-encryption-key" help:"Re-encrypt every secret at rest with a new encryption key (hookd stopped)."`
+	RotateKey     rotateKeyCmd     `cmd:"" name:"rotate-encryption-key" help:"Re-encrypt every secret at rest with a new encryption key (hookd stopped, or --reseal while nodes run)."`
 	Version       versionCmd       `cmd:"" help:"Print the version."`
 }
 

@@ -20,6 +20,8 @@ type rotateKeyCmd struct {
 	Database string `env:"HOOKD_DATABASE" help:"Database: empty for <data>/hookd.db, sqlite:<path>, or postgres://…"`
 	OldKey   string `name:"old-key" env:"HOOKD_ENCRYPTION_KEY" help:"The key secrets are encrypted with now (base64); else <data>/encryption.key."`
 	NewKey   string `name:"new-key" help:"The key to encrypt with from now on (base64, 32 bytes); made when not given and the keys are in files."`
+	Reseal   bool   `help:"Rolling rotation: re-encrypt with the current key (HOOKD_ENCRYPTION_KEY, else <data>/encryption.key) what is still encrypted with a previous key (--previous-keys, <data>/encryption.key.old); writes no key file."`
+	Previous string `name:"previous-keys" env:"HOOKD_ENCRYPTION_KEY_OLD" help:"With --reseal: the previous keys, comma-separated base64."`
 }
 
 // Help is shown by `hookd rotate-encryption-key --help`.
@@ -29,7 +31,8 @@ secrets, incoming hooks' tokens and secrets) with a new encryption key.
 
 With SQLite, stop hookd first: the command takes the data directory's lock.
 With PostgreSQL, stop every node or restart them all with the new key right
-after: a node still holding only the old key cannot read re-encrypted values.
+after (a node still holding only the old key cannot read re-encrypted
+values), or rotate while they run, as below.
 
 Key files (the default): the key in <data>/encryption.key is the old key; the
 new key (--new-key, or a new random one) is first written to
@@ -39,7 +42,17 @@ interrupted run can simply be run again: it picks up encryption.key.new.
 
 Keys from the environment: give --old-key (or HOOKD_ENCRYPTION_KEY) and
 --new-key; no file is written. Then start hookd with HOOKD_ENCRYPTION_KEY set
-to the new key.`
+to the new key.
+
+Rolling rotation (PostgreSQL nodes keep running; see docs/configuration.md):
+restart every node, one at a time, with the new key added as
+HOOKD_ENCRYPTION_KEY_OLD; then again with the new key as HOOKD_ENCRYPTION_KEY
+(or encryption.key) and the old one as HOOKD_ENCRYPTION_KEY_OLD (or
+encryption.key.old): nodes then seal with the new key and still open what the
+old one sealed. Then run, with the same keys, hookd rotate-encryption-key
+--reseal: it re-encrypts what is still under the old key, after checking that
+every value opens (otherwise it changes nothing). Last, remove the old key
+from every node.`
 }
 
 func (c *rotateKeyCmd) Run(env *Env) error {
@@ -55,6 +68,9 @@ func (c *rotateKeyCmd) Run(env *Env) error {
 		defer lock.Close()
 	}
 
+	if c.Reseal {
+		return c.reseal(env, path, pgURL)
+	}
 	keyFile := filepath.Join(c.Data, "encryption.key")
 	fileMode := c.OldKey == ""
 	var oldKeys [][]byte
@@ -128,6 +144,26 @@ func (c *rotateKeyCmd) Run(env *Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "re-encrypted %d values with key %s; start hookd with HOOKD_ENCRYPTION_KEY set to the new key\n",
 		n, box.Primary())
+	return nil
+}
+
+// reseal re-encrypts with the current key what previous keys sealed,
+// loading the keys as hookd serve does (server.OpenBox).
+func (c *rotateKeyCmd) reseal(env *Env, path, pgURL string) error {
+	if c.NewKey != "" {
+		return errors.New("--reseal re-encrypts with the current key: give the new key as HOOKD_ENCRYPTION_KEY " +
+			"(or in <data>/encryption.key), not --new-key")
+	}
+	box, _, err := server.OpenBox(server.Keys{DataDir: c.Data, Current: c.OldKey, Old: c.Previous})
+	if err != nil {
+		return err
+	}
+	n, err := reseal(env.Ctx, path, pgURL, box)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "re-encrypted %d values with the current key %s; nothing needs the previous keys any more: "+
+		"remove HOOKD_ENCRYPTION_KEY_OLD and <data>/encryption.key.old from every node\n", n, box.Primary())
 	return nil
 }
 

@@ -32,29 +32,7 @@ func TestRotateEncryptionKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	p := &hookd.Project{ID: hookd.NewID(hookd.PrefixProject, now), Name: "p", CreatedAt: now, UpdatedAt: now}
-	if err := s.ProjectCreate(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	w := &hookd.Webhook{ID: hookd.NewID(hookd.PrefixWebhook, now), ProjectID: p.ID, Name: "w",
-		URL: "https://receiver.example/hook", Active: true, Secret: "whsec_current",
-		PreviousSecret: "whsec_previous", CreatedAt: now, UpdatedAt: now}
-	w.ApplyDefaults()
-	if err := s.WebhookCreate(ctx, w); err != nil {
-		t.Fatal(err)
-	}
-	sec := &hookd.Secret{ProjectID: p.ID, Name: "stripe", Keys: []string{"api_key"},
-		Values: map[string]string{"api_key": "sk_live_123"}, CreatedAt: now, UpdatedAt: now}
-	if _, err := s.SecretPut(ctx, sec); err != nil {
-		t.Fatal(err)
-	}
-	h := &hookd.IncomingHook{ID: hookd.NewID(hookd.PrefixIncoming, now), ProjectID: p.ID, Name: "in",
-		EventType: "in.received", Enabled: true, Token: "tok_secret",
-		Verify: hookd.IncomingVerify{Scheme: "hmac", Secret: "hmac_secret"}, CreatedAt: now, UpdatedAt: now}
-	if err := s.IncomingCreate(ctx, h); err != nil {
-		t.Fatal(err)
-	}
+	f := fillSealed(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -98,30 +76,7 @@ func TestRotateEncryptionKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	gw, err := s.WebhookGet(ctx, p.ID, w.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if gw.Secret != w.Secret || gw.PreviousSecret != w.PreviousSecret {
-		t.Errorf("webhook secrets %q %q", gw.Secret, gw.PreviousSecret)
-	}
-	gs, err := s.SecretGet(ctx, p.ID, "stripe")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if gs.Values["api_key"] != "sk_live_123" {
-		t.Errorf("secret values %v", gs.Values)
-	}
-	gh, err := s.IncomingGet(ctx, p.ID, h.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if gh.Token != h.Token || gh.Verify.Secret != h.Verify.Secret {
-		t.Errorf("incoming hook token %q secret %q", gh.Token, gh.Verify.Secret)
-	}
-	if _, err := s.IncomingGetByToken(ctx, h.Token); err != nil {
-		t.Errorf("by token: %v", err)
-	}
+	f.check(t, s)
 	// Nothing left to do: a second pass rewrites nothing.
 	if n, err := s.Reseal(ctx); err != nil || n != 0 {
 		t.Errorf("second reseal: %d, %v", n, err)
@@ -171,5 +126,74 @@ func TestRotateEncryptionKeyFlags(t *testing.T) {
 	defer s.Close()
 	if got, err := s.SecretGet(ctx, p.ID, "n"); err != nil || got.Values["k"] != "v" {
 		t.Errorf("secret after rotation: %v, %v", got, err)
+	}
+}
+
+// sealedFixture is one value of every kind the store seals.
+type sealedFixture struct {
+	p   *hookd.Project
+	w   *hookd.Webhook
+	sec *hookd.Secret
+	h   *hookd.IncomingHook
+}
+
+// fillSealed stores a project with a webhook (current and previous secret),
+// a named secret and an incoming hook (token and secret): 5 sealed values.
+func fillSealed(t *testing.T, s hookd.Store) *sealedFixture {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	p := &hookd.Project{ID: hookd.NewID(hookd.PrefixProject, now), Name: "p", CreatedAt: now, UpdatedAt: now}
+	if err := s.ProjectCreate(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	w := &hookd.Webhook{ID: hookd.NewID(hookd.PrefixWebhook, now), ProjectID: p.ID, Name: "w",
+		URL: "https://receiver.example/hook", Active: true, Secret: "whsec_current",
+		PreviousSecret: "whsec_previous", CreatedAt: now, UpdatedAt: now}
+	w.ApplyDefaults()
+	if err := s.WebhookCreate(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	sec := &hookd.Secret{ProjectID: p.ID, Name: "stripe", Keys: []string{"api_key"},
+		Values: map[string]string{"api_key": "sk_live_123"}, CreatedAt: now, UpdatedAt: now}
+	if _, err := s.SecretPut(ctx, sec); err != nil {
+		t.Fatal(err)
+	}
+	h := &hookd.IncomingHook{ID: hookd.NewID(hookd.PrefixIncoming, now), ProjectID: p.ID, Name: "in",
+		EventType: "in.received", Enabled: true, Token: "tok_secret_" + p.ID,
+		Verify: hookd.IncomingVerify{Scheme: "hmac", Secret: "hmac_secret"}, CreatedAt: now, UpdatedAt: now}
+	if err := s.IncomingCreate(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	return &sealedFixture{p: p, w: w, sec: sec, h: h}
+}
+
+// check reads every value of f back from s and compares it.
+func (f *sealedFixture) check(t *testing.T, s hookd.Store) {
+	t.Helper()
+	ctx := context.Background()
+	gw, err := s.WebhookGet(ctx, f.p.ID, f.w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gw.Secret != f.w.Secret || gw.PreviousSecret != f.w.PreviousSecret {
+		t.Errorf("webhook secrets %q %q", gw.Secret, gw.PreviousSecret)
+	}
+	gs, err := s.SecretGet(ctx, f.p.ID, f.sec.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gs.Values["api_key"] != f.sec.Values["api_key"] {
+		t.Errorf("secret values %v", gs.Values)
+	}
+	gh, err := s.IncomingGet(ctx, f.p.ID, f.h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gh.Token != f.h.Token || gh.Verify.Secret != f.h.Verify.Secret {
+		t.Errorf("incoming hook token %q secret %q", gh.Token, gh.Verify.Secret)
+	}
+	if _, err := s.IncomingGetByToken(ctx, f.h.Token); err != nil {
+		t.Errorf("by token: %v", err)
 	}
 }

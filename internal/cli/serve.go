@@ -31,6 +31,7 @@ type serveCmd struct {
 	LogLevel             string          `default:"info" env:"HOOKD_LOG_LEVEL" help:"Log level: debug, info, warn, error."`
 	AdminKey             string          `env:"HOOKD_ADMIN_KEY" help:"An admin API key to accept (else the first start makes one and prints it once)."`
 	EncryptionKey        string          `env:"HOOKD_ENCRYPTION_KEY" help:"Base64 key (32 bytes) encrypting secrets at rest (else <data>/encryption.key)."`
+	EncryptionKeyOld     string          `name:"encryption-key-old" env:"HOOKD_ENCRYPTION_KEY_OLD" help:"Comma-separated base64 keys that secrets may still be encrypted with during a key rotation; they only decrypt (also read: <data>/encryption.key.old)."`
 	PublicURL            string          `name:"public-url" env:"HOOKD_PUBLIC_URL" help:"Base URL senders reach this hookd at (e.g. https://hooks.example.com), shown in incoming hook URLs; else taken from each API request."`
 	PprofAddr            string          `env:"HOOKD_PPROF_ADDR" help:"Serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default."`
 }
@@ -59,7 +60,7 @@ func (c *serveCmd) Run(env *Env) error {
 	}
 	srv, err := server.New(env.Ctx, server.Config{Addr: c.Addr, DataDir: c.Data, Database: c.Database,
 		Synchronous: c.Synchronous, Policy: netguard.Policy{AllowPrivate: c.AllowPrivateNetworks, Allow: allow},
-		AdminKey: c.AdminKey, EncryptionKey: c.EncryptionKey, ShutdownTimeout: c.ShutdownTimeout,
+		AdminKey: c.AdminKey, EncryptionKey: c.EncryptionKey, OldEncryptionKeys: c.EncryptionKeyOld, ShutdownTimeout: c.ShutdownTimeout,
 		RetrySchedule: sched, LeaseDuration: c.LeaseDuration, Retention: c.Retention,
 		DisableAfter: c.DisableAfter, DisableFailingFor: c.DisableFailingFor, MaxBodyBytes: c.MaxBodyBytes, PublicURL: c.PublicURL, Logger: log, Out: env.Stdout})
 	if err != nil {

@@ -48,16 +48,54 @@ const resealBatch = 200
 // are left alone, so running it again after a key rotation is cheap and an
 // interrupted run can be resumed. A row changed concurrently keeps its new
 // value (the update only applies when the column still holds what was read).
+//
+// A first pass opens every value without writing: when any cannot be opened
+// with the sealer's keys (a wrong or missing old key), Reseal returns an
+// error counting them and naming the first, and changes nothing.
 func (s *Store) Reseal(ctx context.Context) (int, error) {
 	pc, _ := s.sealer.(primaryChecker)
+	if err := s.resealCheck(ctx, pc); err != nil {
+		return 0, err
+	}
 	total := 0
+	err := s.resealEach(ctx, pc, func(tb sealedTable, updates []resealUpdate, _ []error) error {
+		n, err := s.resealWrite(ctx, tb, updates)
+		total += n
+		return err
+	})
+	return total, err
+}
+
+// resealCheck opens every value that Reseal would rewrite and returns an
+// error when any cannot be opened.
+func (s *Store) resealCheck(ctx context.Context, pc primaryChecker) error {
+	var failed []error
+	err := s.resealEach(ctx, pc, func(_ sealedTable, _ []resealUpdate, errs []error) error {
+		failed = append(failed, errs...)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("reseal: %d values cannot be opened with the keys given (the old key is wrong or missing); "+
+			"nothing was changed; the first: %w", len(failed), failed[0])
+	}
+	return nil
+}
+
+// resealEach reads every sealed table in batches and calls fn with the
+// rewrites of each batch and the values it could not open.
+func (s *Store) resealEach(ctx context.Context, pc primaryChecker, fn func(sealedTable, []resealUpdate, []error) error) error {
 	for _, tb := range sealedTables {
 		var after int64
 		for {
-			n, last, more, err := s.resealBatch(ctx, tb, pc, after)
-			total += n
+			updates, failed, last, more, err := s.resealBatch(ctx, tb, pc, after)
+			if err == nil {
+				err = fn(tb, updates, failed)
+			}
 			if err != nil {
-				return total, fmt.Errorf("reseal %s: %w", tb.table, err)
+				return fmt.Errorf("reseal %s: %w", tb.table, err)
 			}
 			if !more {
 				break
@@ -65,7 +103,7 @@ func (s *Store) Reseal(ctx context.Context) (int, error) {
 			after = last
 		}
 	}
-	return total, nil
+	return nil
 }
 
 type resealUpdate struct {
@@ -74,7 +112,12 @@ type resealUpdate struct {
 	old, fresh string
 }
 
-func (s *Store) resealBatch(ctx context.Context, tb sealedTable, pc primaryChecker, after int64) (n int, last int64, more bool, err error) {
+// resealBatch reads up to resealBatch rows of tb after seq after and
+// returns the rewrites of their values not sealed with the primary key,
+// the errors of those it could not open, the last seq read and whether
+// there may be more rows.
+func (s *Store) resealBatch(ctx context.Context, tb sealedTable, pc primaryChecker, after int64) (
+	updates []resealUpdate, failed []error, last int64, more bool, err error) {
 	cols := "seq"
 	for _, c := range append(append([]string{}, tb.key...), tb.cols...) {
 		cols += ", " + c
@@ -82,16 +125,15 @@ func (s *Store) resealBatch(ctx context.Context, tb sealedTable, pc primaryCheck
 	q := fmt.Sprintf("SELECT %s FROM %s WHERE seq > ? ORDER BY seq LIMIT %d", cols, tb.table, resealBatch)
 	rows, err := s.query(ctx, q, after)
 	if err != nil {
-		return 0, 0, false, s.wrap(err, "")
+		return nil, nil, 0, false, s.wrap(err, "")
 	}
-	var updates []resealUpdate
+	defer rows.Close()
 	count := 0
 	for rows.Next() {
 		count++
-		var seq int64
 		key := make([]string, len(tb.key))
 		vals := make([]string, len(tb.cols))
-		dest := []any{&seq}
+		dest := []any{&last}
 		for i := range key {
 			dest = append(dest, &key[i])
 		}
@@ -99,48 +141,60 @@ func (s *Store) resealBatch(ctx context.Context, tb sealedTable, pc primaryCheck
 			dest = append(dest, &vals[i])
 		}
 		if err := rows.Scan(dest...); err != nil {
-			rows.Close()
-			return 0, 0, false, err
+			return nil, nil, 0, false, err
 		}
-		last = seq
 		for i, col := range tb.cols {
-			v := vals[i]
-			if v == "" || (pc != nil && pc.IsPrimary(v)) {
-				continue
+			u, err := s.resealValue(tb, pc, key, col, vals[i])
+			switch {
+			case err != nil:
+				failed = append(failed, fmt.Errorf("%s %v column %s: %w", tb.table, key, col, err))
+			case u != nil:
+				u.seq = last
+				updates = append(updates, *u)
 			}
-			ad := tb.ad(key, col)
-			plain, err := s.sealer.Open(v, ad)
-			if err != nil {
-				rows.Close()
-				return 0, 0, false, fmt.Errorf("row %v column %s: %w", key, col, err)
-			}
-			fresh, err := s.sealer.Seal(plain, ad)
-			if err != nil {
-				rows.Close()
-				return 0, 0, false, err
-			}
-			updates = append(updates, resealUpdate{seq: seq, col: col, old: v, fresh: fresh})
 		}
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return 0, 0, false, s.wrap(err, "")
+		return nil, nil, 0, false, s.wrap(err, "")
 	}
-	if len(updates) > 0 {
-		err = s.writers.do(ctx, func(w *wtx) error {
-			n = 0
-			for _, u := range updates {
-				k, err := w.execN(fmt.Sprintf("UPDATE %s SET %s = ? WHERE seq = ? AND %s = ?", tb.table, u.col, u.col),
-					u.fresh, u.seq, u.old)
-				if err != nil {
-					return s.wrap(err, "")
-				}
-				n += int(k)
+	return updates, failed, last, count == resealBatch, nil
+}
+
+// resealValue returns the rewrite of one value, nil when it needs none
+// (empty, or sealed with the primary key), or the error opening it.
+func (s *Store) resealValue(tb sealedTable, pc primaryChecker, key []string, col, v string) (*resealUpdate, error) {
+	if v == "" || (pc != nil && pc.IsPrimary(v)) {
+		return nil, nil
+	}
+	ad := tb.ad(key, col)
+	plain, err := s.sealer.Open(v, ad)
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := s.sealer.Seal(plain, ad)
+	if err != nil {
+		return nil, err
+	}
+	return &resealUpdate{col: col, old: v, fresh: fresh}, nil
+}
+
+// resealWrite applies updates in one write and returns how many values changed.
+func (s *Store) resealWrite(ctx context.Context, tb sealedTable, updates []resealUpdate) (int, error) {
+	if len(updates) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err := s.writers.do(ctx, func(w *wtx) error {
+		n = 0
+		for _, u := range updates {
+			k, err := w.execN(fmt.Sprintf("UPDATE %s SET %s = ? WHERE seq = ? AND %s = ?", tb.table, u.col, u.col),
+				u.fresh, u.seq, u.old)
+			if err != nil {
+				return s.wrap(err, "")
 			}
-			return nil
-		})
-		if err != nil {
-			return 0, 0, false, err
+			n += int(k)
 		}
-	}
-	return n, last, count == resealBatch, nil
+		return nil
+	})
+	return n, err
 }

@@ -82,6 +82,7 @@ type Store struct {
 	rdb     *sql.DB
 	sealer  hookd.Sealer
 	writers *writerPool
+	health  writeHealth
 	index   hookd.IndexCache
 	notify  func()
 	log     Logger
@@ -128,7 +129,9 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Ping returns nil when both databases answer and the schema is in place.
+// Ping returns nil when both databases answer and the schema is in place,
+// and, after a write failed with EUNAVAILABLE (a full disk), when a probe
+// write succeeds again; else the EUNAVAILABLE error saying why.
 func (s *Store) Ping(ctx context.Context) error {
 	var n int
 	if err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil {
@@ -137,7 +140,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	if n == 0 {
 		return hookd.Errorf(hookd.EUNAVAILABLE, "database not migrated")
 	}
-	return nil
+	return s.health.check(ctx, s.probeWrite)
 }
 
 // stmt returns a prepared statement for query on db, preparing it once.

@@ -115,6 +115,7 @@ func (p *writerPool) run(batch []*writeOp) {
 	if err != nil {
 		p.s.index.Clear() // it may hold an index built from writes that did not commit
 	}
+	p.s.health.observe(func(e error) error { return p.s.wrap(e, "") }, err, batch)
 	if due {
 		p.s.notify()
 	}
