@@ -13,7 +13,7 @@ func (d *Dispatcher) run(l *lane, it *item) {
 	defer d.running.Done()
 	d.track(it, true)
 	defer d.track(it, false)
-	o := d.observe(func() *hookd.Outcome { return d.attempt(d.runCtx, it) })
+	o := d.observe(func() *hookd.Outcome { return d.tracedAttempt(d.runCtx, it) })
 	failed := o.Attempt != nil && o.Attempt.Outcome != hookd.OutcomeSucceeded
 	d.rec.add(o)
 	d.finished(l, failed)
@@ -114,7 +114,7 @@ func (d *Dispatcher) Send(ctx context.Context, job *hookd.Job, w *hookd.Webhook)
 	defer cancel()
 	stop := context.AfterFunc(d.runCtx, cancel)
 	defer stop()
-	o := d.observe(func() *hookd.Outcome { return d.attempt(ctx, &item{job: job, webhook: w}) })
+	o := d.observe(func() *hookd.Outcome { return d.tracedAttempt(ctx, &item{job: job, webhook: w}) })
 	if err := d.c.Store.DeliveryComplete(context.WithoutCancel(ctx), []*hookd.Outcome{o}); err != nil {
 		return nil, err
 	}

@@ -64,6 +64,7 @@ type childOptions struct {
 	Key      string   // admin key
 	Database string   // --database, empty for the SQLite file in Data
 	Env      []string // more environment, NAME=value
+	Clean    bool     // leave this process's OTEL_* variables out
 }
 
 // startChildWith starts hookd serve as o says and waits until it listens.
@@ -75,7 +76,11 @@ func startChildWith(t *testing.T, o childOptions) *child {
 		args = append(args, "--database", o.Database)
 	}
 	cmd := exec.Command(hookdBinary(t), args...)
-	cmd.Env = append(append(os.Environ(), "HOOKD_ADMIN_KEY="+o.Key), o.Env...)
+	base := os.Environ()
+	if o.Clean {
+		base = withoutOTEL()
+	}
+	cmd.Env = append(append(base, "HOOKD_ADMIN_KEY="+o.Key), o.Env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
