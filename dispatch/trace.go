@@ -36,14 +36,18 @@ func newAttemptTracer(tp trace.TracerProvider) *attemptTracer {
 	return &attemptTracer{tracer: tp.Tracer(tracerName, trace.WithInstrumentationVersion(hookd.Version))}
 }
 
-// tracedAttempt runs d.attempt of it inside an attempt span when tracing is on.
-func (d *Dispatcher) tracedAttempt(ctx context.Context, it *item) *hookd.Outcome {
+// instrumentedAttempt runs d.attempt of it inside an attempt span when
+// tracing is on, and logs a delivery that failed for good.
+func (d *Dispatcher) instrumentedAttempt(ctx context.Context, it *item) *hookd.Outcome {
 	if d.tracer == nil {
-		return d.attempt(ctx, it)
+		o := d.attempt(ctx, it)
+		d.logFailed(o)
+		return o
 	}
 	ctx, span := d.tracer.start(ctx, it)
 	o := d.attempt(ctx, it)
 	endAttempt(span, o)
+	d.logFailed(o)
 	return o
 }
 

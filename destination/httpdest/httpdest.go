@@ -167,8 +167,8 @@ func (s *Sender) Send(ctx context.Context, req *hookd.SendRequest) *hookd.SendRe
 			status = a.att.Response.Status
 		}
 		s.log.LogAttrs(ctx, slog.LevelDebug, "webhook attempt",
-			slog.String("webhook", w.ID), slog.String("delivery", a.att.DeliveryID),
-			slog.String("attempt", a.att.ID), slog.Int("number", a.att.Number),
+			slog.String("event_id", ev.ID), slog.String("delivery_id", a.att.DeliveryID),
+			slog.String("webhook_id", w.ID), slog.String("attempt_id", a.att.ID), slog.Int("number", a.att.Number),
 			slog.Int("status", status), slog.Float64("duration_ms", a.att.DurationMS),
 			slog.String("error", a.att.Error), slog.Int("verdict", int(a.res.Verdict)))
 	}
