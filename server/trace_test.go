@@ -234,3 +234,27 @@ func TestTraceWithoutTraceparentPropagating(t *testing.T) {
 		t.Errorf("span kinds: publish %v, attempt %v; want server, client", publish.SpanKind(), attempts[0].SpanKind())
 	}
 }
+
+// TestTraceOfTestButton: the test route's publish and attempt share a trace too.
+func TestTraceOfTestButton(t *testing.T) {
+	b := setupTraced(t, false)
+	if _, err := client.New(b.base, b.admin).TestWebhook(context.Background(), b.project, b.webhook); err != nil {
+		t.Fatal(err)
+	}
+	var publish, attempt sdktrace.ReadOnlySpan
+	for _, s := range b.rec.Ended() {
+		switch s.Name() {
+		case "hookd.publish":
+			publish = s
+		case "hookd.attempt":
+			attempt = s
+		}
+	}
+	if publish == nil || attempt == nil {
+		t.Fatalf("spans after the test button: publish %v, attempt %v", publish != nil, attempt != nil)
+	}
+	if attempt.Parent().SpanID() != publish.SpanContext().SpanID() || attr(attempt, "hookd.trigger").AsString() != "test" {
+		t.Errorf("test attempt: parent %s (publish %s), trigger %q", attempt.Parent().SpanID(),
+			publish.SpanContext().SpanID(), attr(attempt, "hookd.trigger").AsString())
+	}
+}
