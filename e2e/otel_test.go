@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"encoding/hex"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -31,6 +32,23 @@ type collector struct {
 func newCollector(t *testing.T) *collector {
 	c := &collector{}
 	c.Server = httptest.NewServer(http.HandlerFunc(c.export))
+	t.Cleanup(c.Close)
+	return c
+}
+
+// newDefaultCollector returns a collector on OTLP/HTTP's default address,
+// 127.0.0.1:4318, where an exporter with no endpoint configured sends; it
+// skips the test when the port is taken.
+func newDefaultCollector(t *testing.T) *collector {
+	ln, err := net.Listen("tcp", "127.0.0.1:4318")
+	if err != nil {
+		t.Skipf("127.0.0.1:4318 is taken: %v", err)
+	}
+	c := &collector{}
+	c.Server = httptest.NewUnstartedServer(http.HandlerFunc(c.export))
+	c.Listener.Close()
+	c.Listener = ln
+	c.Start()
 	t.Cleanup(c.Close)
 	return c
 }
@@ -173,10 +191,10 @@ func TestOTLPExportFromEnvironment(t *testing.T) {
 	}
 }
 
-// TestNoOTLPExportWhenOff: with no OTEL_* variable nothing is exported
-// (hookd does not know of any collector), and with the endpoint set but
-// OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none the collector gets
-// nothing either.
+// TestNoOTLPExportWhenOff: with no OTEL_* variable nothing is exported,
+// not even to OTLP's default address 127.0.0.1:4318; with the endpoint set
+// but OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none the collector
+// gets nothing either.
 func TestNoOTLPExportWhenOff(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary; skipped with -short")
@@ -187,8 +205,11 @@ func TestNoOTLPExportWhenOff(t *testing.T) {
 		"ExporterNone": {"OTEL_TRACES_EXPORTER=none"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := newCollector(t)
-			if env != nil {
+			var c *collector
+			if env == nil {
+				c = newDefaultCollector(t)
+			} else {
+				c = newCollector(t)
 				env = append(env, "OTEL_EXPORTER_OTLP_ENDPOINT="+c.URL)
 			}
 			// hookd has exited (flushing what it had) when tracedRun returns.
@@ -197,5 +218,18 @@ func TestNoOTLPExportWhenOff(t *testing.T) {
 				t.Errorf("collector got %d spans with tracing off", len(spans))
 			}
 		})
+	}
+}
+
+// TestOTLPExportToDefaultEndpoint: OTEL_TRACES_EXPORTER=otlp alone exports
+// to OTLP/HTTP's default address, the one TestNoOTLPExportWhenOff watches.
+func TestOTLPExportToDefaultEndpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped with -short")
+	}
+	c := newDefaultCollector(t)
+	spans, _, _ := tracedRun(t, c, "OTEL_TRACES_EXPORTER=otlp", "OTEL_EXPORTER_OTLP_INSECURE=true")
+	if len(spans) < 2 {
+		t.Errorf("the default collector got %d spans, want the publish and the attempt", len(spans))
 	}
 }
