@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/hex"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/hookd/hookd"
@@ -77,7 +79,16 @@ func (c *collector) export(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	c.record(&req)
+	out, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	_, _ = w.Write(out)
+}
+
+// record keeps the spans of req with their service names.
+func (c *collector) record(req *collectortrace.ExportTraceServiceRequest) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, rs := range req.ResourceSpans {
 		name := ""
 		for _, kv := range rs.GetResource().GetAttributes() {
@@ -92,10 +103,33 @@ func (c *collector) export(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	c.mu.Unlock()
-	out, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(out)
+}
+
+// grpcCollector is a stand-in OTLP/gRPC collector keeping spans in a collector.
+type grpcCollector struct {
+	collectortrace.UnimplementedTraceServiceServer
+	c *collector
+}
+
+// Export keeps the spans of req.
+func (g *grpcCollector) Export(_ context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
+	g.c.record(req)
+	return &collectortrace.ExportTraceServiceResponse{}, nil
+}
+
+// newGRPCCollector serves OTLP/gRPC on 127.0.0.1 and returns the store of
+// what it receives and its endpoint URL.
+func newGRPCCollector(t *testing.T) (*collector, string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &collector{}
+	srv := grpc.NewServer()
+	collectortrace.RegisterTraceServiceServer(srv, &grpcCollector{c: c})
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(srv.Stop)
+	return c, "http://" + ln.Addr().String()
 }
 
 // received returns the spans received so far and their service names.
@@ -231,5 +265,25 @@ func TestOTLPExportToDefaultEndpoint(t *testing.T) {
 	spans, _, _ := tracedRun(t, c, "OTEL_TRACES_EXPORTER=otlp", "OTEL_EXPORTER_OTLP_INSECURE=true")
 	if len(spans) < 2 {
 		t.Errorf("the default collector got %d spans, want the publish and the attempt", len(spans))
+	}
+}
+
+// TestOTLPExportOverGRPC: OTEL_EXPORTER_OTLP_PROTOCOL=grpc exports the
+// same trace over OTLP/gRPC.
+func TestOTLPExportOverGRPC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped with -short")
+	}
+	c, endpoint := newGRPCCollector(t)
+	spans, _, eventID := tracedRun(t, c, "OTEL_EXPORTER_OTLP_PROTOCOL=grpc", "OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint)
+	names := map[string]bool{}
+	for _, s := range spans {
+		names[s.Name] = true
+		if s.Name == "hookd.attempt" && spanAttr(s, "hookd.event_id") != eventID {
+			t.Errorf("attempt span of event %q, want %q", spanAttr(s, "hookd.event_id"), eventID)
+		}
+	}
+	if !names["hookd.publish"] || !names["hookd.attempt"] {
+		t.Errorf("the gRPC collector got spans %v, want hookd.publish and hookd.attempt", names)
 	}
 }
