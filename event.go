@@ -21,6 +21,10 @@ type Event struct {
 	Deliveries []*Delivery `json:"deliveries,omitempty"`
 	// Seq orders events within a store; it is not part of the API.
 	Seq int64 `json:"-"`
+	// TraceParent is the W3C traceparent of the span that published the
+	// event, stored with it so that every attempt joins the publish's
+	// trace; "" when tracing is off. It is not part of the API.
+	TraceParent string `json:"-"`
 }
 
 // MaxIdempotencyKey is the longest Idempotency-Key accepted.

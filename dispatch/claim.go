@@ -77,7 +77,7 @@ func (d *Dispatcher) admitClaimed(job *hookd.Job) {
 		if hookd.ErrorCode(err) == hookd.ENOTFOUND {
 			o.State = hookd.StateCanceled
 		} else {
-			d.log.Warn("webhook lookup failed; delivery handed back", "delivery_id", dl.ID, "err", err)
+			d.log.Warn("webhook lookup failed; delivery handed back", deliveryAttr(dl), "err", err)
 		}
 		d.rec.add(o)
 		return

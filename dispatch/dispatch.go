@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hookd/hookd"
 )
 
@@ -54,6 +56,10 @@ type Config struct {
 	DisableFailingFor time.Duration
 	// Metrics, when set, is told about every attempt.
 	Metrics Metrics
+	// TracerProvider, when set, traces every attempt with a span whose
+	// parent is the publish span stored with the event (hookd.Event.TraceParent).
+	// Nil means no tracing.
+	TracerProvider trace.TracerProvider
 }
 
 func (c *Config) applyDefaults() error {
@@ -103,6 +109,8 @@ type Dispatcher struct {
 
 	wake chan struct{}
 
+	tracer *attemptTracer // nil: tracing off
+
 	// runCtx is canceled when Stop's deadline passes: attempts still
 	// running are cut and their deliveries handed back.
 	runCtx    context.Context
@@ -137,6 +145,7 @@ func New(c Config) (*Dispatcher, error) {
 		runningItems: map[*item]struct{}{},
 	}
 	d.hook = newWebhooks(c.Store)
+	d.tracer = newAttemptTracer(c.TracerProvider)
 	d.rec = newRecorder(c.Store, c.Logger, d.hint)
 	d.rec.written = d.announceDisabled
 	d.runCtx, d.cancelRun = context.WithCancel(context.Background())

@@ -51,7 +51,7 @@ func (r *recorder) add(o *hookd.Outcome) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.closed {
-		r.log.Warn("outcome after shutdown dropped; the delivery will be attempted again", "delivery_id", o.Delivery.ID)
+		r.log.Warn("outcome after shutdown dropped; the delivery will be attempted again", deliveryAttr(o.Delivery))
 		return
 	}
 	r.in <- o

@@ -13,7 +13,7 @@ func (d *Dispatcher) run(l *lane, it *item) {
 	defer d.running.Done()
 	d.track(it, true)
 	defer d.track(it, false)
-	o := d.observe(func() *hookd.Outcome { return d.attempt(d.runCtx, it) })
+	o := d.observe(func() *hookd.Outcome { return d.instrumentedAttempt(d.runCtx, it) })
 	failed := o.Attempt != nil && o.Attempt.Outcome != hookd.OutcomeSucceeded
 	d.rec.add(o)
 	d.finished(l, failed)
@@ -41,7 +41,7 @@ func (d *Dispatcher) attempt(ctx context.Context, it *item) *hookd.Outcome {
 	case err != nil && hookd.ErrorCode(err) == hookd.ENOTFOUND:
 		return &hookd.Outcome{Delivery: dl, State: hookd.StateCanceled, Now: now}
 	case err != nil:
-		d.log.Warn("webhook lookup failed; delivery handed back", "delivery_id", dl.ID, "err", err)
+		d.log.Warn("webhook lookup failed; delivery handed back", deliveryAttr(dl), "err", err)
 		return &hookd.Outcome{Delivery: dl, State: hookd.StatePending, NextAttemptAt: now.Add(time.Second), Now: now}
 	case !w.Active && dl.Trigger != hookd.TriggerTest:
 		return &hookd.Outcome{Delivery: dl, State: hookd.StatePending, NextAttemptAt: now, Now: now}
@@ -114,7 +114,7 @@ func (d *Dispatcher) Send(ctx context.Context, job *hookd.Job, w *hookd.Webhook)
 	defer cancel()
 	stop := context.AfterFunc(d.runCtx, cancel)
 	defer stop()
-	o := d.observe(func() *hookd.Outcome { return d.attempt(ctx, &item{job: job, webhook: w}) })
+	o := d.observe(func() *hookd.Outcome { return d.instrumentedAttempt(ctx, &item{job: job, webhook: w}) })
 	if err := d.c.Store.DeliveryComplete(context.WithoutCancel(ctx), []*hookd.Outcome{o}); err != nil {
 		return nil, err
 	}

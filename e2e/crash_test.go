@@ -65,6 +65,7 @@ type childOptions struct {
 	Database string    // --database, empty for the SQLite file in Data
 	Env      []string  // more environment, NAME=value
 	Stderr   io.Writer // also receives hookd's log, when set
+	Clean    bool      // leave this process's OTEL_* variables out
 }
 
 // startChildWith starts hookd serve as o says and waits until it listens.
@@ -76,7 +77,11 @@ func startChildWith(t *testing.T, o childOptions) *child {
 		args = append(args, "--database", o.Database)
 	}
 	cmd := exec.Command(hookdBinary(t), args...)
-	cmd.Env = append(append(os.Environ(), "HOOKD_ADMIN_KEY="+o.Key), o.Env...)
+	base := os.Environ()
+	if o.Clean {
+		base = withoutOTEL()
+	}
+	cmd.Env = append(append(base, "HOOKD_ADMIN_KEY="+o.Key), o.Env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if o.Stderr != nil {

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/openapi"
 )
@@ -63,6 +65,10 @@ type Config struct {
 	// MetricsHandler, when set, is served (without authentication) at
 	// GET /metrics and documented in the OpenAPI document.
 	MetricsHandler http.Handler
+	// TracerProvider, when set, traces every publish: a span, child of the
+	// request's W3C traceparent if any, whose context is stored with the
+	// event so that its attempts join the trace. Nil means no tracing.
+	TracerProvider trace.TracerProvider
 }
 
 // Engine is the delivery side the API drives; dispatch.Dispatcher implements it.
@@ -94,6 +100,7 @@ type API struct {
 	public         string
 	metrics        Metrics
 	metricsHandler http.Handler
+	tracing        *publishTracer // nil: tracing off
 	keys           *keyCache
 	routes         []route
 	doc            []byte
@@ -123,6 +130,7 @@ func New(c Config) (*API, error) {
 	a := &API{store: c.Store, engine: c.Engine, log: c.Logger, now: c.Now, maxBody: c.MaxBodyBytes,
 		ready: c.Ready, check: c.CheckURL, kinds: c.ValidateKind, public: strings.TrimSuffix(c.PublicURL, "/"), keys: newKeyCache(keyCacheTTL, keyCacheSize)}
 	a.metrics, a.metricsHandler = c.Metrics, c.MetricsHandler
+	a.tracing = newPublishTracer(c.TracerProvider)
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

@@ -188,7 +188,7 @@ func (a *API) webhookRoutes() []route {
 		{op: openapi.Operation{Method: "POST", Path: pathWebhook + "/replay", ID: "replayWebhook", Tag: tagWebhooks,
 			Auth: openapi.AuthProject, Summary: "Redeliver a time range",
 			Description: "Sends again the webhook's deliveries created in [since, until) in the given states " +
-				"(failed when none is given).",
+				"(failed when none is given), in batches of 1,000 on the server; answers how many it made due.",
 			Request: ReplayRequest{}, Response: ReplayResult{}, Status: http.StatusAccepted,
 			Errors: []int{http.StatusConflict}}, handler: a.replayWebhook},
 	}

@@ -17,6 +17,17 @@
 //	hookd_delivery_lag_seconds                      gauge: how overdue the earliest due pending delivery is (0 when none)
 //	hookd_deliveries_pending                        gauge (when the store can count them)
 //	hookd_oldest_pending_delivery_age_seconds       gauge (when the store can count them)
+//	hookd_webhooks_failing                          gauge: active webhooks in a failure streak
+//	hookd_webhooks_disabled                         gauge: webhooks disabled automatically
+//	hookd_webhook_failure_streak                    histogram of running streak lengths (one per failing webhook)
+//	hookd_webhook_failure_streak_max                gauge: the longest running streak
+//	hookd_webhook_failing_longest_seconds           gauge: how long the oldest running streak has lasted
+//
+// Failure streaks are summed up over all webhooks (read from the store at
+// scrape time, so every node reports the same cluster-wide values): a
+// label per webhook would make 10,000 series for 10,000 webhooks. Find
+// which webhooks fail with `hookd webhooks list` or the API
+// (failure_streak, failing_since).
 //
 // plus the Go runtime and process collectors.
 package metrics
@@ -110,6 +121,9 @@ func New(o Options) *Metrics {
 				count: prometheus.NewDesc("hookd_deliveries_pending", "Deliveries waiting for an attempt (all nodes).", nil, nil),
 				age: prometheus.NewDesc("hookd_oldest_pending_delivery_age_seconds",
 					"Age of the oldest pending delivery (0 when none).", nil, nil)})
+		}
+		if sc, ok := o.Store.(StreakCounter); ok {
+			m.reg.MustRegister(newStreakCollector(m, sc))
 		}
 	}
 	if !o.NoRuntime {

@@ -67,6 +67,15 @@ func TestScrapeAfterDelivery(t *testing.T) {
 		`hookd_delivery_lag_seconds 0`,
 		`hookd_deliveries_pending 0`, // both finished: nothing pending
 		`hookd_oldest_pending_delivery_age_seconds 0`,
+		// The failing webhook's streak: 2 failed attempts in a row.
+		`hookd_webhooks_failing 1`,
+		`hookd_webhooks_disabled 0`,
+		`hookd_webhook_failure_streak_max 2`,
+		`hookd_webhook_failure_streak_bucket{le="1"} 0`,
+		`hookd_webhook_failure_streak_bucket{le="2"} 1`,
+		`hookd_webhook_failure_streak_sum 2`,
+		`hookd_webhook_failure_streak_count 1`,
+		`hookd_webhook_failing_longest_seconds `,
 		`go_goroutines`,
 	}
 	var body string

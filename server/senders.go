@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/destination"
 	"github.com/hookd/hookd/destination/email"
@@ -23,7 +25,11 @@ func (f secretSource) Secret(ctx context.Context, projectID, name, key string) (
 // returns the functions that close their connection pools.
 func (s *Server) senders() (*destination.Router, []func()) {
 	secrets := secretSource(s.secretValue)
-	h := httpdest.New(httpdest.Options{Policy: s.c.Policy, Logger: s.log, Secrets: s.secretValue})
+	ho := httpdest.Options{Policy: s.c.Policy, Logger: s.log, Secrets: s.secretValue}
+	if s.c.PropagateTrace {
+		ho.Propagator = propagation.TraceContext{}
+	}
+	h := httpdest.New(ho)
 	sl := slack.New(slack.Options{Policy: s.c.Policy, Secrets: secrets, Logger: s.log})
 	em := email.New(email.Options{Policy: s.c.Policy, Secrets: secrets, Logger: s.log})
 	gh := github.New(github.Options{Policy: s.c.Policy, Secrets: secrets, Logger: s.log})

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/dispatch"
 	"github.com/hookd/hookd/httpapi"
@@ -68,7 +70,13 @@ type Config struct {
 	// PublicURL is the base URL incoming hook URLs are shown with; else
 	// each API request's host.
 	PublicURL string
-	Logger    *slog.Logger
+	// TracerProvider, when set, traces every publish and every attempt in
+	// one trace per event; nil means no tracing.
+	TracerProvider trace.TracerProvider
+	// PropagateTrace sends a W3C traceparent header (the attempt's span) to
+	// HTTP receivers. Off by default: it would give trace ids to third parties.
+	PropagateTrace bool
+	Logger         *slog.Logger
 	// Out receives the messages meant for the operator (the new admin key, the address).
 	Out io.Writer
 }
@@ -216,13 +224,14 @@ func (s *Server) assemble() error {
 	var err error
 	s.disp, err = dispatch.New(dispatch.Config{Store: s.store, Sender: router, Schedule: s.c.RetrySchedule,
 		LeaseDuration: s.c.LeaseDuration, DisableAfter: s.c.DisableAfter, DisableFailingFor: s.c.DisableFailingFor,
-		Wakeups: s.wakeups, Logger: s.log, Metrics: s.metrics})
+		Wakeups: s.wakeups, Logger: s.log, Metrics: s.metrics, TracerProvider: s.c.TracerProvider})
 	if err != nil {
 		return err
 	}
 	s.api, err = httpapi.New(httpapi.Config{Store: s.store, Engine: s.disp, Logger: s.log,
 		MaxBodyBytes: s.c.MaxBodyBytes, Ready: s.ready, CheckURL: s.c.Policy.CheckURL, ValidateKind: router.Validate,
-		PublicURL: s.c.PublicURL, Metrics: s.metrics, MetricsHandler: s.metrics.Handler()})
+		PublicURL: s.c.PublicURL, Metrics: s.metrics, MetricsHandler: s.metrics.Handler(),
+		TracerProvider: s.c.TracerProvider})
 	if err != nil {
 		return err
 	}

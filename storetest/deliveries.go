@@ -14,6 +14,7 @@ var deliveryCases = []testCase{
 	{"DeliveryRetry", testDeliveryRetry},
 	{"DeliveryRetryRefused", testDeliveryRetryRefused},
 	{"DeliveryReplay", testDeliveryReplay},
+	{"DeliveryReplayBatches", testDeliveryReplayBatches},
 }
 
 func testDeliveryGet(t *testing.T, e *env) {
@@ -218,6 +219,36 @@ func testDeliveryRetryRefused(t *testing.T, e *env) {
 		t.Errorf("refused retry changed the delivery to %s", got.State)
 	}
 	e.claimNone()
+}
+
+// testDeliveryReplayBatches replays more deliveries than one batch of
+// the SQL stores (1,000) holds: every one is made due, once.
+func testDeliveryReplayBatches(t *testing.T, e *env) {
+	if testing.Short() {
+		t.Skip("publishes 2,050 events; skipped with -short")
+	}
+	p := e.project("p")
+	w := e.webhook(p.ID, []string{"*"})
+	const total = 2050
+	for range total {
+		e.publish(p.ID, "a.b")
+	}
+	e.tick(time.Hour)
+	n, err := e.s.DeliveryReplay(e.ctx, hookd.ReplayParams{ProjectID: p.ID, WebhookID: w.ID,
+		Since: at(-time.Hour), Until: e.now, States: []hookd.DeliveryState{hookd.StatePending}, Now: e.now})
+	must(t, err)
+	if n != total {
+		t.Fatalf("replayed %d deliveries, want %d", n, total)
+	}
+	jobs := e.claim("node-a", 3000)
+	if len(jobs) != total {
+		t.Fatalf("claimed %d after the replay, want %d", len(jobs), total)
+	}
+	for _, j := range jobs {
+		if j.Delivery.Trigger != hookd.TriggerManual {
+			t.Fatalf("delivery %s has trigger %s after the replay, want manual", j.Delivery.ID, j.Delivery.Trigger)
+		}
+	}
 }
 
 func testDeliveryReplay(t *testing.T, e *env) {

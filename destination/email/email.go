@@ -228,7 +228,7 @@ func (s *Sender) Send(ctx context.Context, req *hookd.SendRequest) *hookd.SendRe
 	} else {
 		res = a.Succeed()
 	}
-	outbound.Log(ctx, s.o.Logger, hookd.KindEmail, w, res)
+	outbound.Log(ctx, s.o.Logger, hookd.KindEmail, req, res)
 	return res
 }
 

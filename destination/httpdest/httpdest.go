@@ -22,6 +22,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/destination/internal/outbound"
 	"github.com/hookd/hookd/netguard"
@@ -60,6 +62,10 @@ type Options struct {
 	// Secrets resolves {{secret "name" "key"}} in URLs and body templates;
 	// nil makes such templates fail.
 	Secrets SecretFunc
+	// Propagator, when set, injects the trace context of the Send's ctx
+	// (the attempt's span) into every request, e.g. a W3C traceparent. Nil
+	// sends none, so receivers learn no trace ids.
+	Propagator propagation.TextMapPropagator
 }
 
 // Sender makes attempts of deliveries to webhooks of kind "http". It
@@ -74,6 +80,7 @@ type Sender struct {
 	now       func() time.Time
 	log       *slog.Logger
 	secrets   SecretFunc
+	prop      propagation.TextMapPropagator
 	tmpl      templates
 
 	mu      sync.RWMutex
@@ -100,6 +107,7 @@ func New(o Options) *Sender {
 		now:       o.Now,
 		log:       o.Logger,
 		secrets:   o.Secrets,
+		prop:      o.Propagator,
 		schemes:   make(map[signature.Config]cachedScheme),
 	}
 	if s.userAgent == "" {
@@ -159,8 +167,8 @@ func (s *Sender) Send(ctx context.Context, req *hookd.SendRequest) *hookd.SendRe
 			status = a.att.Response.Status
 		}
 		s.log.LogAttrs(ctx, slog.LevelDebug, "webhook attempt",
-			slog.String("webhook", w.ID), slog.String("delivery", a.att.DeliveryID),
-			slog.String("attempt", a.att.ID), slog.Int("number", a.att.Number),
+			slog.String("event_id", ev.ID), slog.String("delivery_id", a.att.DeliveryID),
+			slog.String("webhook_id", w.ID), slog.String("attempt_id", a.att.ID), slog.Int("number", a.att.Number),
 			slog.Int("status", status), slog.Float64("duration_ms", a.att.DurationMS),
 			slog.String("error", a.att.Error), slog.Int("verdict", int(a.res.Verdict)))
 	}
@@ -326,6 +334,9 @@ func (s *Sender) headers(ctx context.Context, w *hookd.Webhook, ev *hookd.Event,
 			return nil, "custom header " + strconv.Quote(name) + " has an invalid value (control characters or line breaks)"
 		}
 		h[textproto.CanonicalMIMEHeaderKey(name)] = []string{value}
+	}
+	if s.prop != nil {
+		s.prop.Inject(ctx, propagation.HeaderCarrier(h))
 	}
 	_, standard := scheme.(signature.Standard)
 	v := make([]string, 4)

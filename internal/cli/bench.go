@@ -35,7 +35,8 @@ type benchCmd struct {
 	Timeout     time.Duration `default:"5m" help:"Give up when deliveries have not all arrived by then."`
 	URL         []string      `help:"Benchmark running hookd nodes at these URLs (comma-separated; publishers are spread over them) instead of starting one (needs --admin-key; CPU and memory are then not reported)."`
 	AdminKey    string        `env:"HOOKD_ADMIN_KEY" help:"Admin key of the server at --url."`
-	JSON        bool          `name:"json" help:"Print the result as JSON."`
+	JSON        bool          `name:"json" help:"Print the result as JSON (no progress)."`
+	Quiet       bool          `short:"q" help:"No progress on stderr."`
 }
 
 // benchResult is what bench reports.
@@ -84,7 +85,8 @@ func (c *benchCmd) Run(env *Env) error {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "bench: publishing %d events to %d webhooks through %d node(s)…\n", c.Events, c.Webhooks, len(clients))
-	res := c.publish(ctx, clients, project, rcv)
+	prog := newProgress(env.Stderr, "bench", int64(c.Events*c.Webhooks), c.Quiet || c.JSON)
+	res := c.publish(ctx, clients, project, rcv, prog)
 	if child != nil {
 		if res.CPUSeconds, res.PeakRSSMB, err = child.stop(); err != nil {
 			return err
@@ -111,7 +113,7 @@ func (c *benchCmd) setup(ctx context.Context, cl *apiClient, rcv *receivers) (st
 
 // publish sends the events, open-loop at --rate when set, and waits for
 // every delivery.
-func (c *benchCmd) publish(ctx context.Context, clients []*apiClient, project string, rcv *receivers) benchResult {
+func (c *benchCmd) publish(ctx context.Context, clients []*apiClient, project string, rcv *receivers, prog *progress) benchResult {
 	pad := strings.Repeat("x", max(c.Size-60, 0))
 	var next atomic.Int64
 	var errs atomic.Int64
@@ -139,10 +141,12 @@ func (c *benchCmd) publish(ctx context.Context, clients []*apiClient, project st
 			}
 		})
 	}
+	stopWatch := watchBench(prog, rcv, func() int64 { return min(next.Load(), int64(c.Events)) })
 	wg.Wait()
 	published := time.Since(start)
 	rcv.wait(ctx)
 	elapsed := time.Since(start)
+	stopWatch()
 	lat := rcv.latencies()
 	r := benchResult{Events: c.Events, Webhooks: c.Webhooks, Deliveries: len(lat), OfferedRate: c.Rate,
 		Seconds: elapsed.Seconds(), PublishRate: float64(c.Events) / published.Seconds(),
@@ -153,6 +157,34 @@ func (c *benchCmd) publish(ctx context.Context, clients []*apiClient, project st
 		r.P50ms, r.P99ms, r.MaxMs = pick(0.50), pick(0.99), float64(lat[len(lat)-1])/1e6
 	}
 	return r
+}
+
+// watchBench reports the deliveries received (and events published) to
+// prog every 100 ms until the returned function is called, which draws
+// the final state.
+func watchBench(prog *progress, rcv *receivers, published func() int64) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	update := func() { prog.Set(rcv.got.Load(), 0, fmt.Sprintf("%d events published", published())) }
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				update()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		update()
+		prog.Finish()
+	}
 }
 
 func (c *benchCmd) report(w io.Writer, r benchResult) error {

@@ -29,7 +29,7 @@ type root struct {
 	Bench         benchCmd         `cmd:"" help:"Measure end-to-end throughput and latency with local receivers."`
 	Migrate       migrateCmd       `cmd:"" help:"Copy a SQLite store (all history) into an empty PostgreSQL database."`
 	Send          sendCmd          `cmd:"" help:"Publish an event from the shell."`
-	Webhooks      webhooksCmd      `cmd:"" help:"List, show, create and delete webhooks."`
+	Webhooks      webhooksCmd      `cmd:"" help:"List, show, create, update, test and delete webhooks; rotate secrets; replay deliveries."`
 	Events        eventsCmd        `cmd:"" help:"List and show published events."`
 	Deliveries    deliveriesCmd    `cmd:"" help:"List and show deliveries with their attempts; redeliver."`
 	Verify        verifyCmd        `cmd:"" help:"Check a saved request's signature (exit 0 when valid, 1 with the reason when not)."`

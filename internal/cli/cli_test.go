@@ -167,6 +167,15 @@ func TestBenchInProcessChildIsNotNeeded(t *testing.T) {
 	if code != 0 || !strings.Contains(res, `"deliveries":400`) {
 		t.Fatalf("bench: exit %d\n%s\n%s", code, res, errOut)
 	}
+	if strings.Contains(errOut, "bench [") {
+		t.Errorf("bench --json drew progress: %q", errOut)
+	}
+	// Without --json, progress on stderr (not a terminal: plain lines) ends at 100%.
+	code, res, errOut = run(t, context.Background(), "bench", "--url", url, "--admin-key", key,
+		"--events", "100", "--webhooks", "1")
+	if code != 0 || !strings.HasSuffix(errOut, "bench [########################] 100% 100/100 (100 events published)\n") {
+		t.Errorf("bench progress: exit %d\nstdout %s\nstderr %q", code, res, errOut)
+	}
 	cancel()
 	<-done
 }

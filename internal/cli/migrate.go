@@ -22,6 +22,7 @@ type migrateCmd struct {
 	From  string `required:"" placeholder:"sqlite:PATH" help:"The SQLite database to copy (sqlite:<path>, e.g. sqlite:./hookd-data/hookd.db). Stop the hookd using it first."`
 	To    string `required:"" placeholder:"postgres://…" help:"The PostgreSQL database to fill; it must be empty (hookd creates its tables)."`
 	Batch int    `default:"500" help:"Rows per INSERT."`
+	Quiet bool   `short:"q" help:"No progress on stderr."`
 }
 
 // Help is shown by `hookd migrate --help`.
@@ -60,7 +61,9 @@ func (c *migrateCmd) Run(env *Env) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("--from: %w", err)
 	}
-	return migrateStore(env.Ctx, path, c.To, c.Batch, env.Stdout)
+	return migrateStore(env.Ctx, path, c.To, c.Batch, env.Stdout, func(total int64) *progress {
+		return newProgress(env.Stderr, "migrate", total, c.Quiet)
+	})
 }
 
 // noSealer refuses to seal: migrate copies sealed secrets as they are.
@@ -71,7 +74,20 @@ func (noSealer) Open(string, string) (string, error) {
 	return "", errors.New("migrate does not open secrets")
 }
 
-func migrateStore(ctx context.Context, path, to string, batch int, out io.Writer) error {
+// countRows returns how many rows the tables to copy hold in src.
+func countRows(ctx context.Context, src *sql.DB) (int64, error) {
+	var total int64
+	for _, t := range migrateTables {
+		var n int64
+		if err := src.QueryRowContext(ctx, `SELECT count(*) FROM `+t).Scan(&n); err != nil {
+			return 0, fmt.Errorf("count %s: %w", t, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func migrateStore(ctx context.Context, path, to string, batch int, out io.Writer, newProg func(total int64) *progress) error {
 	src, err := sql.Open("sqlite", "file:"+sqliteURIPath(path)+"?mode=ro&_pragma=busy_timeout(10000)")
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
@@ -115,10 +131,16 @@ func migrateStore(ctx context.Context, path, to string, batch int, out io.Writer
 			return err
 		}
 	}
+	total, err := countRows(ctx, src)
+	if err != nil {
+		return err
+	}
+	prog := newProg(total)
 	start := time.Now()
 	for _, t := range migrateTables {
-		n, err := copyTable(ctx, src, tx, t, batch)
+		n, err := copyTable(ctx, src, tx, t, batch, func(n int64) { prog.Set(-1, n, t) })
 		if err != nil {
+			prog.Finish()
 			return fmt.Errorf("copy %s: %w", t, err)
 		}
 		// The next seq PostgreSQL hands out follows the copied ones.
@@ -128,6 +150,7 @@ func migrateStore(ctx context.Context, path, to string, batch int, out io.Writer
 		}
 		fmt.Fprintf(out, "%-12s %d rows\n", t, n)
 	}
+	prog.Finish()
 	// Leases of the stopped SQLite node are handed back.
 	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET due_at = next_attempt_at, lease_owner = '', lease_token = 0
 		WHERE due_at IS NOT NULL AND lease_owner <> '' AND state = 0`); err != nil {
@@ -141,8 +164,9 @@ func migrateStore(ctx context.Context, path, to string, batch int, out io.Writer
 	return nil
 }
 
-// copyTable copies every row of table in seq order, batch rows per INSERT.
-func copyTable(ctx context.Context, src *sql.DB, tx *sql.Tx, table string, batch int) (int64, error) {
+// copyTable copies every row of table in seq order, batch rows per INSERT,
+// telling copied how many rows each INSERT wrote.
+func copyTable(ctx context.Context, src *sql.DB, tx *sql.Tx, table string, batch int, copied func(n int64)) (int64, error) {
 	rows, err := src.QueryContext(ctx, `SELECT * FROM `+table+` ORDER BY seq`)
 	if err != nil {
 		return 0, err
@@ -180,6 +204,7 @@ func copyTable(ctx context.Context, src *sql.DB, tx *sql.Tx, table string, batch
 			return err
 		}
 		total += int64(n)
+		copied(int64(n))
 		vals = vals[:0]
 		return nil
 	}

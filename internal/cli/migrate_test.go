@@ -44,6 +44,10 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 		t.Fatalf("migrate: exit %d: %s%s", code, out, errOut)
 	}
 	t.Log(out)
+	// Progress on stderr (not a terminal: plain lines) ends with every row copied.
+	if last := lastLine(errOut); !strings.HasPrefix(last, "migrate [########################] 100% ") {
+		t.Errorf("migrate progress ends with %q, want 100%%", last)
+	}
 
 	dst, err := postgres.Open(ctx, postgres.Options{URL: url, Sealer: box})
 	if err != nil {
@@ -264,4 +268,10 @@ func dump(t *testing.T, s hookd.Store, projects []string) snapshot {
 		t.Fatalf("the fixture is thinner than expected: %+v", snap)
 	}
 	return snap
+}
+
+// lastLine returns the last non-empty line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
 }

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -34,6 +36,7 @@ type serveCmd struct {
 	EncryptionKeyOld     string          `name:"encryption-key-old" env:"HOOKD_ENCRYPTION_KEY_OLD" help:"Comma-separated base64 keys that secrets may still be encrypted with during a key rotation; they only decrypt (also read: <data>/encryption.key.old)."`
 	PublicURL            string          `name:"public-url" env:"HOOKD_PUBLIC_URL" help:"Base URL senders reach this hookd at (e.g. https://hooks.example.com), shown in incoming hook URLs; else taken from each API request."`
 	PprofAddr            string          `env:"HOOKD_PPROF_ADDR" help:"Serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default."`
+	PropagateTrace       bool            `env:"HOOKD_PROPAGATE_TRACE" help:"Send a W3C traceparent header to HTTP receivers when tracing (OTEL_*) is on; off by default, as it gives trace ids to third parties."`
 }
 
 func (c *serveCmd) Run(env *Env) error {
@@ -58,11 +61,21 @@ func (c *serveCmd) Run(env *Env) error {
 		}
 		defer stop()
 	}
+	tr, err := newTracing(env.Ctx, os.Getenv, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := tr.Shutdown(context.WithoutCancel(env.Ctx)); err != nil {
+			log.Warn("flushing spans", "err", err)
+		}
+	}()
 	srv, err := server.New(env.Ctx, server.Config{Addr: c.Addr, DataDir: c.Data, Database: c.Database,
 		Synchronous: c.Synchronous, Policy: netguard.Policy{AllowPrivate: c.AllowPrivateNetworks, Allow: allow},
 		AdminKey: c.AdminKey, EncryptionKey: c.EncryptionKey, OldEncryptionKeys: c.EncryptionKeyOld, ShutdownTimeout: c.ShutdownTimeout,
 		RetrySchedule: sched, LeaseDuration: c.LeaseDuration, Retention: c.Retention,
-		DisableAfter: c.DisableAfter, DisableFailingFor: c.DisableFailingFor, MaxBodyBytes: c.MaxBodyBytes, PublicURL: c.PublicURL, Logger: log, Out: env.Stdout})
+		DisableAfter: c.DisableAfter, DisableFailingFor: c.DisableFailingFor, MaxBodyBytes: c.MaxBodyBytes, PublicURL: c.PublicURL, Logger: log, Out: env.Stdout,
+		TracerProvider: tr.Provider, PropagateTrace: c.PropagateTrace})
 	if err != nil {
 		return err
 	}

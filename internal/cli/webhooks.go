@@ -14,7 +14,11 @@ type webhooksCmd struct {
 	List   webhooksListCmd   `cmd:"" help:"List the project's webhooks."`
 	Get    webhooksGetCmd    `cmd:"" help:"Show one webhook."`
 	Create webhooksCreateCmd `cmd:"" help:"Create a webhook and print its signing secret."`
+	Update webhooksUpdateCmd `cmd:"" help:"Change some fields of a webhook (only the flags given)."`
 	Delete webhooksDeleteCmd `cmd:"" help:"Delete a webhook (its pending deliveries are canceled)."`
+	Test   webhooksTestCmd   `cmd:"" help:"Send a webhook.test event now and print the attempt (exit 1 when it fails)."`
+	Rotate webhooksRotateCmd `cmd:"" name:"rotate-secret" help:"Replace the signing secret; the old one keeps signing for a grace period."`
+	Replay webhooksReplayCmd `cmd:"" help:"Send a webhook's failed (or all) deliveries of a time range again."`
 }
 
 type webhooksListCmd struct {

@@ -225,8 +225,17 @@ func (s *Store) checkWebhookLive(w *wtx, webhookID string) (ordered bool, err er
 	return ord != 0, nil
 }
 
+// replayBatchSize is how many deliveries one write transaction of a
+// replay updates, so that a replay of a long history never holds the
+// writer (SQLite) or many row locks (PostgreSQL) for long.
+const replayBatchSize = 1000
+
 // DeliveryReplay makes due now the deliveries of one webhook created in
-// [Since, Until) whose state is one of States (failed when empty).
+// [Since, Until) whose state is one of States (failed when empty), in
+// batches of replayBatchSize deliveries (in seq order), one transaction
+// each. It returns how many it made due, with ENOTFOUND when the webhook
+// does not exist, or the error that stopped it (the batches before stay
+// replayed).
 func (s *Store) DeliveryReplay(ctx context.Context, p hookd.ReplayParams) (int, error) {
 	states := make([]int, 0, len(p.States))
 	for _, st := range p.States {
@@ -235,33 +244,56 @@ func (s *Store) DeliveryReplay(ctx context.Context, p hookd.ReplayParams) (int, 
 	if len(states) == 0 {
 		states = []int{stateCodes[hookd.StateFailed]}
 	}
-	var n int64
-	err := s.writers.do(ctx, func(w *wtx) error {
-		var one int
-		err := w.queryRow([]any{&one}, `SELECT 1 FROM webhooks WHERE project_id = ? AND id = ?`, p.ProjectID, p.WebhookID)
-		if err != nil {
-			return s.wrap(err, "webhook "+p.WebhookID+" not found")
-		}
-		ordered, err := s.checkWebhookLive(w, p.WebhookID)
-		if err != nil {
+	total, after := 0, int64(0)
+	for {
+		var n, last int64
+		err := s.writers.do(ctx, func(w *wtx) error {
+			var err error
+			n, last, err = s.replayBatch(w, p, jsonList(states), after)
 			return err
+		})
+		total += int(n)
+		if err != nil || last == 0 {
+			return total, err
 		}
-		var due any = ns(p.Now)
-		if ordered {
-			due = nil
-		}
-		n, err = w.execN(`UPDATE deliveries SET state = 0, next_attempt_at = ?, due_at = ?, trigger_name = 'manual',
-			completed_at = NULL, updated_at = ?
-			WHERE webhook_id = ? AND lease_owner = '' AND created_at >= ? AND created_at < ? AND state IN ({{int}})`,
-			ns(p.Now), due, ns(p.Now), p.WebhookID, ns(p.Since), ns(p.Until), jsonList(states))
-		if err != nil {
-			return s.wrap(err, "")
-		}
-		w.markDue()
-		if ordered {
-			return s.promote(w, p.WebhookID)
-		}
-		return nil
-	})
-	return int(n), err
+		after = last
+	}
+}
+
+// replayBatch replays the next batch of deliveries after seq after and
+// returns how many it updated and the last seq it looked at (0 when none
+// was left).
+func (s *Store) replayBatch(w *wtx, p hookd.ReplayParams, states string, after int64) (n, last int64, err error) {
+	var one int
+	err = w.queryRow([]any{&one}, `SELECT 1 FROM webhooks WHERE project_id = ? AND id = ?`, p.ProjectID, p.WebhookID)
+	if err != nil {
+		return 0, 0, s.wrap(err, "webhook "+p.WebhookID+" not found")
+	}
+	ordered, err := s.checkWebhookLive(w, p.WebhookID)
+	if err != nil {
+		return 0, 0, err
+	}
+	const match = `webhook_id = ? AND seq > ? AND lease_owner = '' AND created_at >= ? AND created_at < ? AND state IN ({{int}})`
+	var count int64
+	err = w.queryRow([]any{&last, &count}, `SELECT COALESCE(max(seq), 0), count(*) FROM
+		(SELECT seq FROM deliveries WHERE `+match+` ORDER BY seq LIMIT ?) AS batch`,
+		p.WebhookID, after, ns(p.Since), ns(p.Until), states, replayBatchSize)
+	if err != nil || count == 0 {
+		return 0, 0, s.wrap(err, "")
+	}
+	var due any = ns(p.Now)
+	if ordered {
+		due = nil
+	}
+	n, err = w.execN(`UPDATE deliveries SET state = 0, next_attempt_at = ?, due_at = ?, trigger_name = 'manual',
+		completed_at = NULL, updated_at = ? WHERE `+match+` AND seq <= ?`,
+		ns(p.Now), due, ns(p.Now), p.WebhookID, after, ns(p.Since), ns(p.Until), states, last)
+	if err != nil {
+		return 0, 0, s.wrap(err, "")
+	}
+	w.markDue()
+	if ordered {
+		return n, last, s.promote(w, p.WebhookID)
+	}
+	return n, last, nil
 }

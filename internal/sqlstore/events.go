@@ -40,9 +40,9 @@ func (s *Store) publish(w *wtx, p hookd.PublishParams) (*hookd.PublishResult, er
 	if ev.IdempotencyKey != "" {
 		idem = ev.IdempotencyKey
 	}
-	rows, err := w.query(`INSERT INTO events (id, project_id, type, data, timestamp, idempotency_key, fingerprint, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`,
-		ev.ID, ev.ProjectID, ev.Type, string(ev.Data), ns(ev.Timestamp), idem, p.Fingerprint, ns(ev.CreatedAt))
+	rows, err := w.query(`INSERT INTO events (id, project_id, type, data, timestamp, idempotency_key, fingerprint, created_at, traceparent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`,
+		ev.ID, ev.ProjectID, ev.Type, string(ev.Data), ns(ev.Timestamp), idem, p.Fingerprint, ns(ev.CreatedAt), nullString(ev.TraceParent))
 	if err != nil {
 		return nil, s.wrap(err, "")
 	}
@@ -167,7 +167,7 @@ func randomToken() int64 {
 	return int64(binary.BigEndian.Uint64(b[:])>>1) | 1
 }
 
-const eventColumns = `seq, id, project_id, type, data, timestamp, idempotency_key, created_at`
+const eventColumns = `seq, id, project_id, type, data, timestamp, idempotency_key, created_at, traceparent`
 
 func scanEvent(sc scanner) (*hookd.Event, int64, error) {
 	ev, err := scanEventWith(sc)
@@ -181,13 +181,14 @@ func scanEventWith(sc scanner, extra ...any) (*hookd.Event, error) {
 	var ev hookd.Event
 	var data string
 	var ts, created int64
-	var idem sql.NullString
-	dest := append([]any{&ev.Seq, &ev.ID, &ev.ProjectID, &ev.Type, &data, &ts, &idem, &created}, extra...)
+	var idem, tp sql.NullString
+	dest := append([]any{&ev.Seq, &ev.ID, &ev.ProjectID, &ev.Type, &data, &ts, &idem, &created, &tp}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
 	ev.Data = []byte(data)
 	ev.Timestamp, ev.CreatedAt, ev.IdempotencyKey = fromNS(ts), fromNS(created), idem.String
+	ev.TraceParent = tp.String
 	return &ev, nil
 }
 

@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
+
+	"github.com/hookd/hookd"
 )
 
 // PendingStats returns how many deliveries are pending and when the oldest
@@ -29,4 +32,41 @@ func (s *Store) PendingStats(ctx context.Context) (int, time.Time, error) {
 		return 0, time.Time{}, s.wrap(err, "")
 	}
 	return n, fromNS(created), nil
+}
+
+// FailureStreakStats returns the failure streaks of the store's webhooks
+// summed up, with AtMost counted for each of bounds (ascending). It backs
+// the failing-webhooks metrics, and reads the webhooks table once.
+func (s *Store) FailureStreakStats(ctx context.Context, bounds []int) (hookd.StreakStats, error) {
+	const failing = `active <> 0 AND failure_streak > 0`
+	var q strings.Builder
+	q.WriteString(`SELECT COALESCE(SUM(CASE WHEN ` + failing + ` THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN active = 0 AND disabled_reason <> '' THEN 1 ELSE 0 END), 0),
+		COALESCE(MAX(CASE WHEN active <> 0 THEN failure_streak ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN ` + failing + ` THEN failure_streak ELSE 0 END), 0),
+		MIN(CASE WHEN ` + failing + ` THEN failing_since END)`)
+	var st hookd.StreakStats
+	var oldest sql.NullInt64
+	var failingN, disabled, maxStreak int64
+	dest := []any{&failingN, &disabled, &maxStreak, &st.Sum, &oldest}
+	args := make([]any, 0, len(bounds))
+	counts := make([]int64, len(bounds))
+	for i, b := range bounds {
+		q.WriteString(`, COALESCE(SUM(CASE WHEN ` + failing + ` AND failure_streak <= ? THEN 1 ELSE 0 END), 0)`)
+		args = append(args, b)
+		dest = append(dest, &counts[i])
+	}
+	q.WriteString(` FROM webhooks`)
+	if err := s.queryRow(ctx, dest, q.String(), args...); err != nil {
+		return hookd.StreakStats{}, s.wrap(err, "")
+	}
+	st.Failing, st.Disabled, st.Max = int(failingN), int(disabled), int(maxStreak)
+	if oldest.Valid {
+		st.OldestFailingSince = fromNS(oldest.Int64)
+	}
+	st.AtMost = make([]int, len(bounds))
+	for i, c := range counts {
+		st.AtMost[i] = int(c)
+	}
+	return st, nil
 }

@@ -183,3 +183,11 @@ func plainJSON(s string) bool {
 	}
 	return true
 }
+
+// nullString returns s, or NULL when s is empty.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -151,8 +151,10 @@ func Permanent(msg string) *Failure { return &Failure{Verdict: hookd.VerdictPerm
 // Retry returns a Failure with VerdictRetry.
 func Retry(msg string) *Failure { return &Failure{Verdict: hookd.VerdictRetry, Msg: msg} }
 
-// Log writes a debug record of a finished attempt.
-func Log(ctx context.Context, l *slog.Logger, kind string, w *hookd.Webhook, res *hookd.SendResult) {
+// Log writes a debug record of a finished attempt of req, with the event,
+// delivery and webhook ids. It never logs the request or its headers, which
+// may hold secrets.
+func Log(ctx context.Context, l *slog.Logger, kind string, req *hookd.SendRequest, res *hookd.SendResult) {
 	if l == nil || !l.Enabled(ctx, slog.LevelDebug) || res == nil || res.Attempt == nil {
 		return
 	}
@@ -161,13 +163,16 @@ func Log(ctx context.Context, l *slog.Logger, kind string, w *hookd.Webhook, res
 	if att.Response != nil {
 		status = att.Response.Status
 	}
-	id := ""
-	if w != nil {
-		id = w.ID
+	var eventID, webhookID string
+	if req != nil && req.Event != nil {
+		eventID = req.Event.ID
+	}
+	if req != nil && req.Webhook != nil {
+		webhookID = req.Webhook.ID
 	}
 	l.LogAttrs(ctx, slog.LevelDebug, "webhook attempt",
-		slog.String("kind", kind), slog.String("webhook", id), slog.String("delivery", att.DeliveryID),
-		slog.String("attempt", att.ID), slog.Int("number", att.Number),
+		slog.String("kind", kind), slog.String("event_id", eventID), slog.String("delivery_id", att.DeliveryID),
+		slog.String("webhook_id", webhookID), slog.String("attempt_id", att.ID), slog.Int("number", att.Number),
 		slog.Int("status", status), slog.Float64("duration_ms", att.DurationMS),
 		slog.String("error", att.Error), slog.Int("verdict", int(res.Verdict)))
 }

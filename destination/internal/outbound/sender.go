@@ -56,7 +56,7 @@ func (c *Core) Run(ctx context.Context, req *hookd.SendRequest, kind string, sen
 	if kind == "" {
 		kind = w.Kind
 	}
-	Log(ctx, c.Log, kind, w, res)
+	Log(ctx, c.Log, kind, req, res)
 	return res
 }
 
