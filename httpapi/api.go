@@ -27,6 +27,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/internal/openapi"
+	"github.com/hookd/hookd/internal/tracing"
 )
 
 // DefaultMaxBodyBytes is the default limit of a request body.
@@ -100,7 +101,7 @@ type API struct {
 	public         string
 	metrics        Metrics
 	metricsHandler http.Handler
-	tracing        *publishTracer // nil: tracing off
+	tracing        *tracing.Publisher // nil: tracing off
 	keys           *keyCache
 	routes         []route
 	doc            []byte
@@ -130,7 +131,7 @@ func New(c Config) (*API, error) {
 	a := &API{store: c.Store, engine: c.Engine, log: c.Logger, now: c.Now, maxBody: c.MaxBodyBytes,
 		ready: c.Ready, check: c.CheckURL, kinds: c.ValidateKind, public: strings.TrimSuffix(c.PublicURL, "/"), keys: newKeyCache(keyCacheTTL, keyCacheSize)}
 	a.metrics, a.metricsHandler = c.Metrics, c.MetricsHandler
-	a.tracing = newPublishTracer(c.TracerProvider)
+	a.tracing = tracing.NewPublisher(c.TracerProvider, "github.com/hookd/hookd/httpapi", "hookd.publish")
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

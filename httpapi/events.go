@@ -61,9 +61,9 @@ func (a *API) publishEvent(w http.ResponseWriter, r *http.Request) error {
 	if a.engine != nil {
 		p.LeaseOwner, p.LeaseUntil, p.LeaseMax = a.engine.Lease(p.Now)
 	}
-	ctx, span := a.tracing.start(r, ev)
+	ctx, span := a.tracing.Start(r, ev)
 	res, err := a.store.EventPublish(ctx, p)
-	a.tracing.end(span, res, err)
+	a.tracing.End(span, res, err)
 	if err != nil {
 		return err
 	}

@@ -304,10 +304,10 @@ func (a *API) testWebhook(w http.ResponseWriter, r *http.Request) error {
 	data := a.testData(ctx, wh)
 	ev := &hookd.Event{ID: hookd.NewID(hookd.PrefixEvent, now), ProjectID: project, Type: TestEventType,
 		Data: data, Timestamp: now, CreatedAt: now}
-	pctx, span := a.tracing.start(r, ev)
+	pctx, span := a.tracing.Start(r, ev)
 	res, err := a.store.EventPublish(pctx, hookd.PublishParams{Event: ev, Fingerprint: ev.Fingerprint(), Only: id,
 		Trigger: hookd.TriggerTest, LeaseOwner: owner, LeaseUntil: until, LeaseMax: 1, Now: now})
-	a.tracing.end(span, res, err)
+	a.tracing.End(span, res, err)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,10 @@
 package inbound
 
 import (
+	"github.com/hookd/hookd/internal/tracing"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -50,6 +54,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// TracerProvider, when set, starts a span per accepted request whose
+	// context is stored with the event, so that its attempts join the
+	// trace; nil means no tracing.
+	TracerProvider trace.TracerProvider
 }
 
 // Handler serves PathPrefix + token. Make one with New.
@@ -59,6 +67,7 @@ type Handler struct {
 	log      *slog.Logger
 	now      func() time.Time
 	limiters *limiters
+	tracing  *tracing.Publisher // nil: tracing off
 }
 
 // New returns a Handler over c.Store.
@@ -66,7 +75,8 @@ func New(c Config) (*Handler, error) {
 	if c.Store == nil {
 		return nil, errors.New("inbound: a Store is required")
 	}
-	h := &Handler{store: c.Store, engine: c.Engine, log: c.Logger, now: c.Now, limiters: newLimiters()}
+	h := &Handler{store: c.Store, engine: c.Engine, log: c.Logger, now: c.Now, limiters: newLimiters(),
+		tracing: tracing.NewPublisher(c.TracerProvider, "github.com/hookd/hookd/inbound", "hookd.incoming")}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -217,7 +227,9 @@ func (h *Handler) publish(q *request) {
 	if h.engine != nil {
 		p.Publish.LeaseOwner, p.Publish.LeaseUntil, p.Publish.LeaseMax = h.engine.Lease(p.Publish.Now)
 	}
-	res, err := h.store.IncomingPublish(context.WithoutCancel(q.r.Context()), p)
+	ctx, span := h.tracing.Start(q.r, ev, attribute.String("hookd.incoming_hook_id", q.hook.ID))
+	res, err := h.store.IncomingPublish(context.WithoutCancel(ctx), p)
+	h.tracing.End(span, res, err)
 	if err != nil {
 		h.fail(q.w, q.r, err, "this incoming hook was deleted")
 		return

@@ -235,7 +235,8 @@ func (s *Server) assemble() error {
 	if err != nil {
 		return err
 	}
-	in, err := inbound.New(inbound.Config{Store: s.store, Engine: s.disp, Logger: s.log})
+	in, err := inbound.New(inbound.Config{Store: s.store, Engine: s.disp, Logger: s.log,
+		TracerProvider: s.c.TracerProvider})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -256,5 +257,67 @@ func TestTraceOfTestButton(t *testing.T) {
 	if attempt.Parent().SpanID() != publish.SpanContext().SpanID() || attr(attempt, "hookd.trigger").AsString() != "test" {
 		t.Errorf("test attempt: parent %s (publish %s), trigger %q", attempt.Parent().SpanID(),
 			publish.SpanContext().SpanID(), attr(attempt, "hookd.trigger").AsString())
+	}
+}
+
+// TestTraceOfIncomingHook: a request to an incoming hook starts the trace
+// (joining the sender's traceparent), and the attempts of the event it
+// publishes are children of its span.
+func TestTraceOfIncomingHook(t *testing.T) {
+	b := setupTraced(t, false)
+	req, _ := http.NewRequest("POST", b.base+"/v1/projects/"+b.project+"/incoming",
+		strings.NewReader(`{"name": "builds", "event_type": "build.finished"}`))
+	req.Header.Set("Authorization", "Bearer "+b.admin)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hook struct {
+		ID  string `json:"id"`
+		URL string `json:"url"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&hook)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create incoming hook: %s %v", resp.Status, err)
+	}
+	const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	in, _ := http.NewRequest("POST", hook.URL, strings.NewReader(`{"ok": true}`))
+	in.Header.Set("traceparent", "00-"+callerTrace+"-00f067aa0ba902b7-01")
+	resp, err = http.DefaultClient.Do(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST to the incoming hook: %s", resp.Status)
+	}
+	var incoming sdktrace.ReadOnlySpan
+	var attempts []sdktrace.ReadOnlySpan
+	for deadline := time.Now().Add(10 * time.Second); len(attempts) < 2 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		incoming, attempts = nil, nil
+		for _, s := range b.rec.Ended() {
+			switch s.Name() {
+			case "hookd.incoming":
+				incoming = s
+			case "hookd.attempt":
+				attempts = append(attempts, s)
+			}
+		}
+	}
+	if incoming == nil || len(attempts) != 2 {
+		t.Fatalf("spans: incoming %v, %d attempts; want an incoming span and 2 attempts", incoming != nil, len(attempts))
+	}
+	if incoming.SpanContext().TraceID().String() != callerTrace {
+		t.Errorf("incoming span in trace %s, want the sender's %s", incoming.SpanContext().TraceID(), callerTrace)
+	}
+	if got := attr(incoming, "hookd.incoming_hook_id").AsString(); got != hook.ID {
+		t.Errorf("incoming span hookd.incoming_hook_id = %q, want %q", got, hook.ID)
+	}
+	for i, a := range attempts {
+		if a.Parent().SpanID() != incoming.SpanContext().SpanID() {
+			t.Errorf("attempt %d parent %s, want the incoming span %s", i+1, a.Parent().SpanID(), incoming.SpanContext().SpanID())
+		}
 	}
 }
