@@ -96,31 +96,87 @@ func (r *recorder) loop() {
 	}
 }
 
+// poisonTries is how many times a batch (or one outcome) that fails with an
+// error other than EUNAVAILABLE is tried before the recorder looks for the
+// outcome that causes it.
+const poisonTries = 3
+
 // write stores batch, retrying with backoff until it succeeds or, once
-// stopping, the stop context ends.
+// stopping, the stop context ends. While the database cannot take writes
+// (EUNAVAILABLE: a full disk, an unreachable server) the whole batch is
+// retried for as long as that lasts; a batch that keeps failing for any
+// other reason is written one outcome at a time, so that one bad outcome
+// cannot stall the recording of every other.
 func (r *recorder) write(batch []*hookd.Outcome) {
 	wait := 50 * time.Millisecond
-	for {
+	for tries := 1; ; tries++ {
 		err := r.store.DeliveryComplete(context.Background(), batch)
 		if err == nil {
-			r.hintNext(batch)
-			if r.written != nil {
-				r.written(batch)
-			}
+			r.recorded(batch)
+			return
+		}
+		if hookd.ErrorCode(err) != hookd.EUNAVAILABLE && tries >= poisonTries {
+			r.writeEach(batch)
 			return
 		}
 		r.log.Error("recording delivery outcomes failed; retrying", "outcomes", len(batch), "err", err, "retry_in", wait)
-		if ctx := r.stopping(); ctx != nil {
-			select {
-			case <-ctx.Done():
-				r.log.Error("outcomes not recorded at shutdown; their deliveries will be attempted again", "outcomes", len(batch))
-				return
-			case <-time.After(wait):
-			}
-		} else {
-			time.Sleep(wait)
+		if !r.pause(&wait) {
+			r.log.Error("outcomes not recorded at shutdown; their deliveries will be attempted again", "outcomes", len(batch))
+			return
 		}
-		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// writeEach stores the outcomes of batch one by one, each retried like a
+// batch; an outcome that still fails with an error other than EUNAVAILABLE
+// after poisonTries is dropped with an error: its delivery's lease runs out
+// and it is attempted again, so nothing accepted is lost.
+func (r *recorder) writeEach(batch []*hookd.Outcome) {
+	for _, o := range batch {
+		one := []*hookd.Outcome{o}
+		wait := 50 * time.Millisecond
+		for tries := 1; ; tries++ {
+			err := r.store.DeliveryComplete(context.Background(), one)
+			if err == nil {
+				r.recorded(one)
+				break
+			}
+			if hookd.ErrorCode(err) != hookd.EUNAVAILABLE && tries >= poisonTries {
+				r.log.Error("an outcome cannot be recorded and is dropped; its delivery will be attempted again when its lease ends",
+					deliveryAttr(o.Delivery), "err", err)
+				break
+			}
+			if !r.pause(&wait) {
+				r.log.Error("outcome not recorded at shutdown; its delivery will be attempted again", deliveryAttr(o.Delivery))
+				break
+			}
+		}
+	}
+}
+
+// recorded tells the claim loop and the written hook about stored outcomes.
+func (r *recorder) recorded(batch []*hookd.Outcome) {
+	r.hintNext(batch)
+	if r.written != nil {
+		r.written(batch)
+	}
+}
+
+// pause sleeps *wait, then doubles it (up to 5 s). Once stopping, it
+// returns false as soon as the stop context ends.
+func (r *recorder) pause(wait *time.Duration) bool {
+	d := *wait
+	*wait = min(2*d, 5*time.Second)
+	ctx := r.stopping()
+	if ctx == nil {
+		time.Sleep(d)
+		return true
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
 	}
 }
 
