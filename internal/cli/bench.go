@@ -133,6 +133,7 @@ func (c *benchCmd) setup(ctx context.Context, cl *apiClient, rcv *receivers) (st
 // every delivery.
 func (c *benchCmd) publish(ctx context.Context, clients []*apiClient, project string, rcv *receivers) benchResult {
 	pad := strings.Repeat("x", max(c.Size-60, 0))
+	path := "/v1/projects/" + project + "/events"
 	var next atomic.Int64
 	var errs atomic.Int64
 	start := time.Now()
@@ -148,9 +149,8 @@ func (c *benchCmd) publish(ctx context.Context, clients []*apiClient, project st
 				if c.Rate > 0 {
 					time.Sleep(time.Until(start.Add(time.Duration(float64(i) / c.Rate * float64(time.Second)))))
 				}
-				sent := time.Now().UnixNano()
-				body := map[string]any{"type": benchType, "data": map[string]any{"i": i, "sent": sent, "pad": pad}}
-				if err := cl.do(ctx, "POST", "/v1/projects/"+project+"/events", body, nil); err != nil {
+				body := benchBody(make([]byte, 0, len(pad)+128), i, time.Now().UnixNano(), pad)
+				if err := cl.send(ctx, "POST", path, body, nil); err != nil {
 					if errs.Add(1) <= 3 {
 						fmt.Fprintln(os.Stderr, "bench: publish:", err)
 					}
@@ -212,6 +212,11 @@ func (c *apiClient) do(ctx context.Context, method, path string, in, out any) er
 	if err != nil {
 		return err
 	}
+	return c.send(ctx, method, path, b, out)
+}
+
+// send calls the API with a JSON body already encoded.
+func (c *apiClient) send(ctx context.Context, method, path string, b []byte, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(b))
 	if err != nil {
 		return err
