@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -33,6 +35,7 @@ type serveCmd struct {
 	EncryptionKey        string          `env:"HOOKD_ENCRYPTION_KEY" help:"Base64 key (32 bytes) encrypting secrets at rest (else <data>/encryption.key)."`
 	PublicURL            string          `name:"public-url" env:"HOOKD_PUBLIC_URL" help:"Base URL senders reach this hookd at (e.g. https://hooks.example.com), shown in incoming hook URLs; else taken from each API request."`
 	PprofAddr            string          `env:"HOOKD_PPROF_ADDR" help:"Serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default."`
+	GCPercent            int             `name:"gc-percent" default:"200" env:"HOOKD_GC_PERCENT" help:"Go garbage collector target (GOGC): heap growth in percent before a collection; higher spends less CPU on GC and more memory. The GOGC environment variable, when set, wins."`
 }
 
 func (c *serveCmd) Run(env *Env) error {
@@ -49,6 +52,9 @@ func (c *serveCmd) Run(env *Env) error {
 		if sched, err = hookd.ParseSchedule(c.RetrySchedule); err != nil {
 			return fmt.Errorf("--retry-schedule: %w", err)
 		}
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(c.GCPercent)
 	}
 	if c.PprofAddr != "" {
 		stop, err := servePprof(c.PprofAddr, log)
