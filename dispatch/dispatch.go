@@ -198,7 +198,7 @@ func (d *Dispatcher) Offer(res *hookd.PublishResult) {
 			unleased = true
 			continue
 		}
-		d.enqueue(&item{job: &hookd.Job{Delivery: dl, Event: res.Event}, webhook: res.Webhooks[i]})
+		d.enqueue(&item{job: &hookd.Job{Delivery: dl, Event: res.Event}, webhook: res.Webhooks[i]}, true)
 	}
 	if unleased {
 		d.Wake()
