@@ -87,6 +87,16 @@ func (d *Dispatcher) offerCap(l *lane) int {
 	return max(l.depth(), d.c.MaxHeld/4)
 }
 
+// backoff is how long deliveries handed back from l wait before they are
+// due again: while l fails, an attempt's timeout (its one attempt at a time
+// will not take them sooner); else nothing.
+func (l *lane) backoff(w *hookd.Webhook) time.Duration {
+	if !l.failing {
+		return 0
+	}
+	return w.Timeout()
+}
+
 // enqueue adds it to its lane and starts what the limits allow. When the
 // dispatcher is stopping, or when it was offered by a publish and its lane
 // holds its offerCap, it is handed back instead: the claim loop takes it
@@ -101,8 +111,9 @@ func (d *Dispatcher) enqueue(it *item, offered bool) {
 	l := d.laneFor(it.webhook)
 	if offered && len(l.queue)+l.active >= d.offerCap(l) {
 		l.excluded = true // wake the claim loop when it drains
+		wait := l.backoff(it.webhook)
 		d.mu.Unlock()
-		d.handBack([]*item{it})
+		d.handBackAfter([]*item{it}, wait)
 		return
 	}
 	l.queue = append(l.queue, it)
@@ -185,7 +196,9 @@ func (d *Dispatcher) finished(l *lane, failed bool) {
 		d.pump(w)
 	}
 	d.mu.Unlock()
-	d.handBack(excess)
+	if len(excess) > 0 {
+		d.handBackAfter(excess, l.backoff(excess[0].webhook))
+	}
 	if wake {
 		d.Wake()
 	}
