@@ -82,7 +82,7 @@ func (d *Dispatcher) admitClaimed(job *hookd.Job) {
 		d.rec.add(o)
 		return
 	}
-	d.enqueue(&item{job: job, webhook: w})
+	d.enqueue(&item{job: job, webhook: w}, false)
 }
 
 // nextWait returns how long the claim loop may sleep: until the earliest

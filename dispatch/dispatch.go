@@ -207,7 +207,7 @@ func (d *Dispatcher) Offer(res *hookd.PublishResult) {
 			unleased = true
 			continue
 		}
-		d.enqueue(&item{job: &hookd.Job{Delivery: dl, Event: res.Event}, webhook: res.Webhooks[i]})
+		d.enqueue(&item{job: &hookd.Job{Delivery: dl, Event: res.Event}, webhook: res.Webhooks[i]}, true)
 	}
 	if unleased {
 		d.Wake()
@@ -252,10 +252,16 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 }
 
 // handBack releases untried deliveries so that they are due again now.
-func (d *Dispatcher) handBack(items []*item) {
+func (d *Dispatcher) handBack(items []*item) { d.handBackAfter(items, 0) }
+
+// handBackAfter releases untried deliveries so that they are due again
+// after wait. Deliveries due at once behind a busy lane would wake the
+// claim loop for nothing (their webhook is excluded from claims) and make
+// every claim step over them.
+func (d *Dispatcher) handBackAfter(items []*item, wait time.Duration) {
 	now := d.c.Now()
 	for _, it := range items {
 		d.rec.add(&hookd.Outcome{Delivery: it.job.Delivery, State: hookd.StatePending,
-			NextAttemptAt: now, Now: now})
+			NextAttemptAt: now.Add(wait), Now: now})
 	}
 }

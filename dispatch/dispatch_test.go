@@ -162,6 +162,39 @@ func TestHangingWebhookDoesNotDelayOthers(t *testing.T) {
 	waitFor(t, "healthy deliveries succeeded", f.allInState(healthy, 100, hookd.StateSucceeded))
 }
 
+func TestHangingWebhookDoesNotTakeOfferedRoom(t *testing.T) {
+	f := newFixture(t)
+	stuck := f.webhook(func(w *hookd.Webhook) { w.Events = []string{"slow.*"} })
+	healthy := f.webhook(func(w *hookd.Webhook) { w.Events = []string{"fast.*"} })
+	hang := make(chan struct{})
+	defer close(hang)
+	s := &fakeSender{respond: func(ctx context.Context, r *hookd.SendRequest) (hookd.Verdict, time.Duration) {
+		if r.Webhook.ID == stuck.ID {
+			select {
+			case <-hang:
+			case <-ctx.Done():
+			}
+			return hookd.VerdictRetry, 0
+		}
+		return hookd.VerdictSuccess, 0
+	}}
+	// Deliveries born leased at publish go straight to their lanes: the
+	// stuck webhook's lane must not hold all of MaxHeld, or the healthy
+	// webhook's deliveries could be neither offered nor claimed.
+	d := f.start(s, func(c *Config) { c.MaxInFlight = 16; c.MaxHeld = 64; c.ClaimBatch = 16 })
+	for i := range 200 {
+		f.publish(d, "slow.x", i)
+	}
+	waitFor(t, "the stuck webhook's attempts to start", func() bool { return s.active.Load() > 0 })
+	for i := range 100 {
+		f.publish(d, "fast.x", i)
+	}
+	waitFor(t, "healthy deliveries succeeded", f.allInState(healthy, 100, hookd.StateSucceeded))
+	if n := len(f.deliveries(stuck)); n != 200 {
+		t.Fatalf("the stuck webhook has %d deliveries, want 200 (handed back, not lost)", n)
+	}
+}
+
 func TestExpiredLeaseIsClaimedAgain(t *testing.T) {
 	f := newFixture(t)
 	w := f.webhook(nil)

@@ -75,9 +75,33 @@ func (d *Dispatcher) laneFor(w *hookd.Webhook) *lane {
 	return l
 }
 
+// offerCap is how many deliveries a lane may hold (queued or running)
+// before deliveries offered by publishes are handed back to the store
+// instead: its depth while its last attempt failed (a receiver that hangs
+// or fails must not fill MaxHeld, or no healthy webhook's delivery could be
+// claimed), else a quarter of MaxHeld.
+func (d *Dispatcher) offerCap(l *lane) int {
+	if l.failing {
+		return l.depth()
+	}
+	return max(l.depth(), d.c.MaxHeld/4)
+}
+
+// backoff is how long deliveries handed back from l wait before they are
+// due again: while l fails, an attempt's timeout (its one attempt at a time
+// will not take them sooner); else nothing.
+func (l *lane) backoff(w *hookd.Webhook) time.Duration {
+	if !l.failing {
+		return 0
+	}
+	return w.Timeout()
+}
+
 // enqueue adds it to its lane and starts what the limits allow. When the
-// dispatcher is stopping, it is handed back instead.
-func (d *Dispatcher) enqueue(it *item) {
+// dispatcher is stopping, or when it was offered by a publish and its lane
+// holds its offerCap, it is handed back instead: the claim loop takes it
+// once the lane drains.
+func (d *Dispatcher) enqueue(it *item, offered bool) {
 	d.mu.Lock()
 	if d.stopping {
 		d.mu.Unlock()
@@ -85,6 +109,13 @@ func (d *Dispatcher) enqueue(it *item) {
 		return
 	}
 	l := d.laneFor(it.webhook)
+	if offered && len(l.queue)+l.active >= d.offerCap(l) {
+		l.excluded = true // wake the claim loop when it drains
+		wait := l.backoff(it.webhook)
+		d.mu.Unlock()
+		d.handBackAfter([]*item{it}, wait)
+		return
+	}
 	l.queue = append(l.queue, it)
 	d.held++
 	d.pump(l)
@@ -152,6 +183,7 @@ func (d *Dispatcher) finished(l *lane, failed bool) {
 	d.inFlight--
 	full := d.held >= d.c.MaxHeld
 	d.held--
+	excess := d.trimFailing(l)
 	wake := full || (l.excluded && len(l.queue)+l.active < l.depth())
 	if wake {
 		l.excluded = false
@@ -164,9 +196,29 @@ func (d *Dispatcher) finished(l *lane, failed bool) {
 		d.pump(w)
 	}
 	d.mu.Unlock()
+	if len(excess) > 0 {
+		d.handBackAfter(excess, l.backoff(excess[0].webhook))
+	}
 	if wake {
 		d.Wake()
 	}
+}
+
+// trimFailing removes, from a lane whose last attempt failed, what it
+// queues beyond its depth and returns it, to be handed back: one attempt
+// at a time will not drain it soon, and the room is better used by other
+// webhooks. d.mu is held.
+func (d *Dispatcher) trimFailing(l *lane) []*item {
+	keep := l.depth()
+	if !l.failing || len(l.queue) <= keep {
+		return nil
+	}
+	excess := append([]*item(nil), l.queue[keep:]...)
+	clear(l.queue[keep:])
+	l.queue = l.queue[:keep]
+	d.held -= len(excess)
+	l.excluded = true // wake the claim loop when it drains
+	return excess
 }
 
 // fullLanes returns the webhooks whose lanes hold enough work, marking

@@ -103,7 +103,11 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
+	if !bytes.ContainsAny(raw, " \t\r\n") {
+		return raw // no whitespace byte at all: already compact
+	}
 	var buf bytes.Buffer
+	buf.Grow(len(raw))
 	if err := json.Compact(&buf, raw); err != nil {
 		return raw // the decoder accepted it, so this cannot happen
 	}

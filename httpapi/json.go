@@ -92,7 +92,7 @@ func (a *API) decode(w http.ResponseWriter, r *http.Request, dst any, optional b
 	if r.ContentLength > a.maxBody {
 		return false, hookd.Errorf(hookd.ETOOLARGE, "the request body is larger than %d bytes", a.maxBody)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, a.maxBody), r.ContentLength)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return false, hookd.Errorf(hookd.ETOOLARGE, "the request body is larger than %d bytes", a.maxBody)
@@ -123,6 +123,25 @@ func (a *API) decode(w http.ResponseWriter, r *http.Request, dst any, optional b
 			dec.InputOffset())
 	}
 	return true, nil
+}
+
+// readBody reads all of body. When the request declares its length (n),
+// the buffer is allocated once, one byte longer than declared so that the
+// end of the body is seen without growing it.
+func readBody(body io.Reader, n int64) ([]byte, error) {
+	if n <= 0 {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, n+1)
+	k, err := io.ReadFull(body, buf)
+	switch {
+	case err == io.ErrUnexpectedEOF || err == io.EOF:
+		return buf[:k], nil
+	case err != nil:
+		return nil, err
+	}
+	rest, err := io.ReadAll(body) // longer than declared
+	return append(buf, rest...), err
 }
 
 // isJSON reports whether a Content-Type is application/json, the only

@@ -161,6 +161,9 @@ var Dialect = sqlstore.Dialect{
 	LockWebhook: `SELECT 1 WHERE ? IS NOT NULL`,
 	Greatest:    "max",
 	Interpret:   interpret,
+	// modernc.org/sqlite reports sqlite3_last_insert_rowid and
+	// sqlite3_changes for every Exec.
+	LastInsertID: true,
 }
 
 // interpret maps SQLite's error codes to hookd errors.

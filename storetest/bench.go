@@ -74,9 +74,11 @@ func benchEventPublish(b *testing.B, o opener) {
 	db, p, _ := benchStore(b, o)
 	b.SetBytes(int64(len(kibData)))
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		benchPublish(b, db, p.ID, T0)
 	}
+	reportCPU(b, cpu, 1)
 }
 
 // benchEventPublishParallel publishes from many goroutines at once, so
@@ -86,11 +88,14 @@ func benchEventPublishParallel(b *testing.B, o opener) {
 	b.SetBytes(int64(len(kibData)))
 	b.SetParallelism(8) // 8 × GOMAXPROCS publishers
 	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			benchPublish(b, db, p.ID, T0)
 		}
 	})
+	reportCPU(b, cpu, 1)
 }
 
 // fill publishes n events (one delivery each) from 16 goroutines.

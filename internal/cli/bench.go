@@ -26,50 +26,61 @@ import (
 // throughput, latency from publish to receipt, and the server's CPU time
 // and peak memory.
 type benchCmd struct {
-	Events      int           `default:"10000" help:"Events to publish."`
-	Webhooks    int           `default:"1" help:"Webhooks subscribed to every event (each event is delivered to each)."`
-	Rate        float64       `default:"0" help:"Events per second to offer; 0 publishes as fast as the publishers go."`
-	Publishers  int           `default:"32" help:"Concurrent publishing connections."`
-	Size        int           `default:"1024" help:"Approximate size of each event's JSON data in bytes."`
-	Synchronous string        `default:"FULL" enum:"FULL,NORMAL" help:"SQLite synchronous mode of the server."`
-	Timeout     time.Duration `default:"5m" help:"Give up when deliveries have not all arrived by then."`
-	URL         []string      `help:"Benchmark running hookd nodes at these URLs (comma-separated; publishers are spread over them) instead of starting one (needs --admin-key; CPU and memory are then not reported)."`
-	AdminKey    string        `env:"HOOKD_ADMIN_KEY" help:"Admin key of the server at --url."`
-	JSON        bool          `name:"json" help:"Print the result as JSON (no progress)."`
-	Quiet       bool          `short:"q" help:"No progress on stderr."`
+	Events          int           `default:"10000" help:"Events to publish."`
+	Webhooks        int           `default:"1" help:"Webhooks subscribed to every event (each event is delivered to each)."`
+	Rate            float64       `default:"0" help:"Events per second to offer; 0 publishes as fast as the publishers go."`
+	Publishers      int           `default:"32" help:"Concurrent publishing connections."`
+	Size            int           `default:"1024" help:"Approximate size of each event's JSON data in bytes."`
+	Synchronous     string        `default:"FULL" enum:"FULL,NORMAL" help:"SQLite synchronous mode of the server."`
+	Timeout         time.Duration `default:"5m" help:"Give up when deliveries have not all arrived by then."`
+	URL             []string      `help:"Benchmark running hookd nodes at these URLs (comma-separated; publishers are spread over them) instead of starting one (needs --admin-key; CPU and memory are then not reported)."`
+	AdminKey        string        `env:"HOOKD_ADMIN_KEY" help:"Admin key of the server at --url."`
+	JSON            bool          `name:"json" help:"Print the result as JSON (no progress)."`
+	Quiet           bool          `short:"q" help:"No progress on stderr."`
+	Duration        time.Duration `help:"With --rate, publish for this long (--events is then rate × duration): a soak."`
+	Hanging         float64       `default:"0" help:"Fraction of the webhooks (0 to 1) whose receivers hang until hookd's timeout; latency is then that of the healthy webhooks only."`
+	WebhookTimeout  time.Duration `name:"webhook-timeout" default:"0" help:"Attempt timeout of the bench's webhooks (timeout_ms); 0 keeps hookd's default (10s)."`
+	Backlog         int           `default:"0" help:"Before the run, leave this many deliveries pending on disk: events fanned out to --backlog-webhooks ordered webhooks whose receiver is down (a refused port), so that all but each webhook's head wait."`
+	BacklogWebhooks int           `name:"backlog-webhooks" default:"100" help:"Webhooks the --backlog deliveries are spread over."`
+	Sample          time.Duration `default:"0" help:"Print the server's RSS, CPU seconds and deliveries received at this interval (e.g. 1m; needs the child server)."`
+	PprofAddr       string        `name:"pprof-addr" help:"Pass --pprof-addr to the child server (e.g. 127.0.0.1:6060) to profile it during the run."`
 }
 
 // benchResult is what bench reports.
 type benchResult struct {
-	Events       int     `json:"events"`
-	Webhooks     int     `json:"webhooks"`
-	Deliveries   int     `json:"deliveries"`
-	OfferedRate  float64 `json:"offered_rate"`
-	Seconds      float64 `json:"seconds"`
-	PublishRate  float64 `json:"publish_rate"`
-	DeliveryRate float64 `json:"delivery_rate"`
-	P50ms        float64 `json:"p50_ms"`
-	P99ms        float64 `json:"p99_ms"`
-	MaxMs        float64 `json:"max_ms"`
-	CPUSeconds   float64 `json:"server_cpu_seconds,omitempty"`
-	PeakRSSMB    float64 `json:"server_peak_rss_mb,omitempty"`
-	Errors       int64   `json:"publish_errors"`
+	Events       int           `json:"events"`
+	Webhooks     int           `json:"webhooks"`
+	Deliveries   int           `json:"deliveries"`
+	OfferedRate  float64       `json:"offered_rate"`
+	Seconds      float64       `json:"seconds"`
+	PublishRate  float64       `json:"publish_rate"`
+	DeliveryRate float64       `json:"delivery_rate"`
+	P50ms        float64       `json:"p50_ms"`
+	P99ms        float64       `json:"p99_ms"`
+	MaxMs        float64       `json:"max_ms"`
+	CPUSeconds   float64       `json:"server_cpu_seconds,omitempty"`
+	PeakRSSMB    float64       `json:"server_peak_rss_mb,omitempty"`
+	Errors       int64         `json:"publish_errors"`
+	Hanging      int           `json:"hanging_webhooks,omitempty"`
+	Backlog      int           `json:"backlog_deliveries,omitempty"`
+	Samples      []benchSample `json:"samples,omitempty"`
 }
 
 func (c *benchCmd) Run(env *Env) error {
-	if c.Events <= 0 || c.Webhooks <= 0 || c.Publishers <= 0 {
-		return errors.New("--events, --webhooks and --publishers must be positive")
+	if err := c.check(); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(env.Ctx, c.Timeout)
 	defer cancel()
-	rcv, err := startReceivers(c.Webhooks, c.Events*c.Webhooks)
+	hanging := c.hanging()
+	rcv, err := startReceivers(hanging, c.Events*(c.Webhooks-hanging))
 	if err != nil {
 		return err
 	}
 	defer rcv.close()
 	bases, key, child := c.URL, c.AdminKey, (*benchChild)(nil)
 	if len(bases) == 0 {
-		if child, err = startChild(ctx, c.Synchronous, env.Stderr); err != nil {
+		if child, err = startChild(ctx, c.Synchronous, c.PprofAddr, env.Stderr); err != nil {
 			return err
 		}
 		defer child.kill()
@@ -84,9 +95,15 @@ func (c *benchCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "bench: publishing %d events to %d webhooks through %d node(s)…\n", c.Events, c.Webhooks, len(clients))
-	prog := newProgress(env.Stderr, "bench", int64(c.Events*c.Webhooks), c.Quiet || c.JSON)
+	if err := c.backlog(ctx, clients[0], project, env.Stderr); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "bench: publishing %d events to %d webhooks (%d hanging) through %d node(s)…\n",
+		c.Events, c.Webhooks, hanging, len(clients))
+	prog := newProgress(env.Stderr, "bench", int64(c.Events*(c.Webhooks-hanging)), c.Quiet || c.JSON)
+	stopSampling := c.sample(child, rcv, env.Stderr)
 	res := c.publish(ctx, clients, project, rcv, prog)
+	res.Samples, res.Hanging, res.Backlog = stopSampling(), hanging, c.Backlog
 	if child != nil {
 		if res.CPUSeconds, res.PeakRSSMB, err = child.stop(); err != nil {
 			return err
@@ -103,7 +120,10 @@ func (c *benchCmd) setup(ctx context.Context, cl *apiClient, rcv *receivers) (st
 	}
 	for i := range c.Webhooks {
 		var w struct{ ID string }
-		body := map[string]any{"name": fmt.Sprintf("bench %d", i), "url": rcv.url(i), "events": []string{"*"}}
+		body := map[string]any{"name": fmt.Sprintf("bench %d", i), "url": rcv.url(i), "events": []string{benchType}}
+		if c.WebhookTimeout > 0 {
+			body["timeout_ms"] = c.WebhookTimeout.Milliseconds()
+		}
 		if err := cl.do(ctx, "POST", "/v1/projects/"+p.ID+"/webhooks", body, &w); err != nil {
 			return "", fmt.Errorf("create webhook: %w", err)
 		}
@@ -115,6 +135,7 @@ func (c *benchCmd) setup(ctx context.Context, cl *apiClient, rcv *receivers) (st
 // every delivery.
 func (c *benchCmd) publish(ctx context.Context, clients []*apiClient, project string, rcv *receivers, prog *progress) benchResult {
 	pad := strings.Repeat("x", max(c.Size-60, 0))
+	path := "/v1/projects/" + project + "/events"
 	var next atomic.Int64
 	var errs atomic.Int64
 	start := time.Now()
@@ -130,13 +151,12 @@ func (c *benchCmd) publish(ctx context.Context, clients []*apiClient, project st
 				if c.Rate > 0 {
 					time.Sleep(time.Until(start.Add(time.Duration(float64(i) / c.Rate * float64(time.Second)))))
 				}
-				sent := time.Now().UnixNano()
-				body := map[string]any{"type": "bench.event", "data": map[string]any{"i": i, "sent": sent, "pad": pad}}
-				if err := cl.do(ctx, "POST", "/v1/projects/"+project+"/events", body, nil); err != nil {
+				body := benchBody(make([]byte, 0, len(pad)+128), i, time.Now().UnixNano(), pad)
+				if err := cl.send(ctx, "POST", path, body, nil); err != nil {
 					if errs.Add(1) <= 3 {
 						fmt.Fprintln(os.Stderr, "bench: publish:", err)
 					}
-					rcv.expect.Add(-int64(c.Webhooks))
+					rcv.expect.Add(-int64(c.Webhooks - c.hanging()))
 				}
 			}
 		})
@@ -148,7 +168,7 @@ func (c *benchCmd) publish(ctx context.Context, clients []*apiClient, project st
 	elapsed := time.Since(start)
 	stopWatch()
 	lat := rcv.latencies()
-	r := benchResult{Events: c.Events, Webhooks: c.Webhooks, Deliveries: len(lat), OfferedRate: c.Rate,
+	r := benchResult{Events: c.Events, Webhooks: c.Webhooks - c.hanging(), Deliveries: len(lat), OfferedRate: c.Rate,
 		Seconds: elapsed.Seconds(), PublishRate: float64(c.Events) / published.Seconds(),
 		DeliveryRate: float64(len(lat)) / elapsed.Seconds(), Errors: errs.Load()}
 	if len(lat) > 0 {
@@ -191,6 +211,12 @@ func (c *benchCmd) report(w io.Writer, r benchResult) error {
 	if c.JSON {
 		return json.NewEncoder(w).Encode(r)
 	}
+	if r.Backlog > 0 {
+		fmt.Fprintf(w, "backlog        %d deliveries pending on disk during the run\n", r.Backlog)
+	}
+	if r.Hanging > 0 {
+		fmt.Fprintf(w, "hanging        %d webhooks (not counted below: latency is the healthy webhooks')\n", r.Hanging)
+	}
 	fmt.Fprintf(w, "events %d × webhooks %d = %d deliveries received in %.2fs\n", r.Events, r.Webhooks, r.Deliveries, r.Seconds)
 	fmt.Fprintf(w, "publish rate   %10.0f events/s\n", r.PublishRate)
 	fmt.Fprintf(w, "delivery rate  %10.0f deliveries/s\n", r.DeliveryRate)
@@ -218,6 +244,11 @@ func (c *apiClient) do(ctx context.Context, method, path string, in, out any) er
 	if err != nil {
 		return err
 	}
+	return c.send(ctx, method, path, b, out)
+}
+
+// send calls the API with a JSON body already encoded.
+func (c *apiClient) send(ctx context.Context, method, path string, b []byte, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(b))
 	if err != nil {
 		return err
@@ -251,7 +282,7 @@ type benchChild struct {
 
 // startChild starts `hookd serve` from this executable on port 0 and
 // returns once it listens.
-func startChild(ctx context.Context, sync string, stderr io.Writer) (*benchChild, error) {
+func startChild(ctx context.Context, sync, pprofAddr string, stderr io.Writer) (*benchChild, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -263,6 +294,9 @@ func startChild(ctx context.Context, sync string, stderr io.Writer) (*benchChild
 	key := hookd.NewKeyText(true)
 	cmd := exec.Command(exe, "serve", "--addr", "127.0.0.1:0", "--data", dir, "--synchronous", sync,
 		"--allow-private-networks", "--log-level", "warn")
+	if pprofAddr != "" {
+		cmd.Args = append(cmd.Args, "--pprof-addr", pprofAddr)
+	}
 	cmd.Env = append(os.Environ(), "HOOKD_ADMIN_KEY="+key)
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()

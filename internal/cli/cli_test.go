@@ -176,6 +176,15 @@ func TestBenchInProcessChildIsNotNeeded(t *testing.T) {
 	if code != 0 || !strings.HasSuffix(errOut, "bench [########################] 100% 100/100 (100 events published)\n") {
 		t.Errorf("bench progress: exit %d\nstdout %s\nstderr %q", code, res, errOut)
 	}
+	// One of two webhooks hangs (its deliveries are not waited for), and 20
+	// deliveries are left pending behind two ordered webhooks.
+	code, res, errOut = run(t, context.Background(), "bench", "--url", url, "--admin-key", key,
+		"--events", "50", "--webhooks", "2", "--hanging", "0.5", "--webhook-timeout", "200ms",
+		"--backlog", "20", "--backlog-webhooks", "2", "--json")
+	if code != 0 || !strings.Contains(res, `"deliveries":50,`) || !strings.Contains(res, `"hanging_webhooks":1`) ||
+		!strings.Contains(res, `"backlog_deliveries":20`) {
+		t.Fatalf("bench --hanging --backlog: exit %d\n%s\n%s", code, res, errOut)
+	}
 	cancel()
 	<-done
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -37,6 +38,7 @@ type serveCmd struct {
 	PublicURL            string          `name:"public-url" env:"HOOKD_PUBLIC_URL" help:"Base URL senders reach this hookd at (e.g. https://hooks.example.com), shown in incoming hook URLs; else taken from each API request."`
 	PprofAddr            string          `env:"HOOKD_PPROF_ADDR" help:"Serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default."`
 	PropagateTrace       bool            `env:"HOOKD_PROPAGATE_TRACE" help:"Send a W3C traceparent header to HTTP receivers when tracing (OTEL_*) is on; off by default, as it gives trace ids to third parties."`
+	GCPercent            int             `name:"gc-percent" default:"200" env:"HOOKD_GC_PERCENT" help:"Go garbage collector target (GOGC): heap growth in percent before a collection; higher spends less CPU on GC and more memory. The GOGC environment variable, when set, wins."`
 }
 
 func (c *serveCmd) Run(env *Env) error {
@@ -53,6 +55,9 @@ func (c *serveCmd) Run(env *Env) error {
 		if sched, err = hookd.ParseSchedule(c.RetrySchedule); err != nil {
 			return fmt.Errorf("--retry-schedule: %w", err)
 		}
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(c.GCPercent)
 	}
 	if c.PprofAddr != "" {
 		stop, err := servePprof(c.PprofAddr, log)

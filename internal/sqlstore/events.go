@@ -40,13 +40,9 @@ func (s *Store) publish(w *wtx, p hookd.PublishParams) (*hookd.PublishResult, er
 	if ev.IdempotencyKey != "" {
 		idem = ev.IdempotencyKey
 	}
-	rows, err := w.query(`INSERT INTO events (id, project_id, type, data, timestamp, idempotency_key, fingerprint, created_at, traceparent)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`,
+	inserted, err := w.insert(&ev.Seq, `INSERT INTO events (id, project_id, type, data, timestamp, idempotency_key, fingerprint, created_at, traceparent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		ev.ID, ev.ProjectID, ev.Type, string(ev.Data), ns(ev.Timestamp), idem, p.Fingerprint, ns(ev.CreatedAt), nullString(ev.TraceParent))
-	if err != nil {
-		return nil, s.wrap(err, "")
-	}
-	inserted, err := scanOneInt(rows, &ev.Seq)
 	if err != nil {
 		return nil, s.wrap(err, "")
 	}
@@ -142,14 +138,10 @@ func (s *Store) insertDelivery(w *wtx, ev *hookd.Event, wh *hookd.Webhook, p hoo
 	default:
 		w.markDue()
 	}
-	rows, err := w.query(`INSERT INTO deliveries (id, project_id, event_seq, event_id, event_type, webhook_id, state,
+	if _, err := w.insert(&d.Seq, `INSERT INTO deliveries (id, project_id, event_seq, event_id, event_type, webhook_id, state,
 		trigger_name, next_attempt_at, due_at, lease_owner, lease_token, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-		d.ID, d.ProjectID, ev.Seq, ev.ID, ev.Type, wh.ID, string(d.Trigger), ns(now), due, owner, d.LeaseToken, ns(now), ns(now))
-	if err != nil {
-		return nil, s.wrap(err, "")
-	}
-	if _, err := scanOneInt(rows, &d.Seq); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.ProjectID, ev.Seq, ev.ID, ev.Type, wh.ID, string(d.Trigger), ns(now), due, owner, d.LeaseToken, ns(now), ns(now)); err != nil {
 		return nil, s.wrap(err, "")
 	}
 	if wh.Ordered && owner == "" {

@@ -51,6 +51,10 @@ type Dialect struct {
 	// Interpret turns a driver error into a hookd error: unique violations
 	// into ECONFLICT, a full disk into EUNAVAILABLE; anything else unchanged.
 	Interpret func(err error) error
+	// LastInsertID says the driver reports an INSERT's rowid and change
+	// count (SQLite): single-row INSERTs then run as Exec and read the new
+	// seq with LastInsertId, instead of RETURNING seq through a result set.
+	LastInsertID bool
 }
 
 // Config configures a Store.

@@ -252,3 +252,27 @@ func (w *wtx) queryRow(dest []any, query string, args ...any) error {
 	}
 	return st.QueryRowContext(w.ctx, args...).Scan(dest...)
 }
+
+// insert runs a single-row INSERT (which may end in ON CONFLICT DO
+// NOTHING) and stores the new row's seq in dest. It reports false when no
+// row was inserted. query has no RETURNING clause: dialects whose driver
+// reports the rowid run it as Exec and read LastInsertId, the others with
+// RETURNING seq appended.
+func (w *wtx) insert(dest *int64, query string, args ...any) (bool, error) {
+	if !w.s.d.LastInsertID {
+		rows, err := w.query(query+" RETURNING seq", args...)
+		if err != nil {
+			return false, err
+		}
+		return scanOneInt(rows, dest)
+	}
+	res, err := w.exec(query, args...)
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	*dest, err = res.LastInsertId()
+	return err == nil, err
+}
