@@ -15,7 +15,7 @@ import (
 // transaction.
 func (s *Store) EventPublish(ctx context.Context, p hookd.PublishParams) (*hookd.PublishResult, error) {
 	var res *hookd.PublishResult
-	err := s.writers.do(ctx, func(w *wtx) error {
+	err := s.writers.doKeepingIndex(ctx, func(w *wtx) error {
 		var err error
 		res, err = s.publish(w, p)
 		return err
