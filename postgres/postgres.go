@@ -239,6 +239,7 @@ var Dialect = sqlstore.Dialect{
 	NotifyDue:   `SELECT pg_notify('` + Channel + `', '')`,
 	Retryable:   retryable,
 	Interpret:   interpret,
+	PublishCTE:  true,
 }
 
 // redact returns a connection URL without its password.
