@@ -29,20 +29,13 @@ func (s *Store) EventPublish(ctx context.Context, p hookd.PublishParams) (*hookd
 
 func (s *Store) publish(w *wtx, p hookd.PublishParams) (*hookd.PublishResult, error) {
 	ev := p.Event
-	ix, err := s.indexInTx(w, ev.ProjectID)
-	if err != nil {
-		return nil, err
-	}
-	targets, err := publishTargets(ix, ev, p.Only)
-	if err != nil {
-		return nil, err
-	}
-	plans := planDeliveries(ev, targets, p)
+	var plans []plannedDelivery
 	var inserted bool
+	var err error
 	if s.d.PublishCTE {
-		inserted, err = s.insertPublish(w, ev, p.Fingerprint, plans)
+		plans, inserted, err = s.insertPublish(w, p)
 	} else {
-		inserted, err = s.insertEventThenDeliveries(w, ev, p.Fingerprint, plans)
+		plans, inserted, err = s.insertEventThenDeliveries(w, p)
 	}
 	if err != nil {
 		return nil, err
@@ -67,16 +60,26 @@ func (s *Store) publish(w *wtx, p hookd.PublishParams) (*hookd.PublishResult, er
 	return res, nil
 }
 
-// insertEventThenDeliveries inserts the event, then, unless it was a
-// duplicate, its deliveries one statement each. It reports whether the
-// event was inserted.
-func (s *Store) insertEventThenDeliveries(w *wtx, ev *hookd.Event, fingerprint []byte, plans []plannedDelivery) (bool, error) {
+// insertEventThenDeliveries plans the deliveries from the project's
+// webhooks index, inserts the event, then, unless it was a duplicate, its
+// deliveries one statement each. It reports whether the event was inserted.
+func (s *Store) insertEventThenDeliveries(w *wtx, p hookd.PublishParams) ([]plannedDelivery, bool, error) {
+	ev := p.Event
+	ix, err := s.indexInTx(w, ev.ProjectID)
+	if err != nil {
+		return nil, false, err
+	}
+	targets, err := publishTargets(ix, ev, p.Only)
+	if err != nil {
+		return nil, false, err
+	}
+	plans := planDeliveries(ev, targets, p)
 	inserted, err := w.insert(&ev.Seq, `INSERT INTO events (id, project_id, type, data, timestamp, idempotency_key, fingerprint, created_at, traceparent)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		ev.ID, ev.ProjectID, ev.Type, string(ev.Data), ns(ev.Timestamp), idempotencyKey(ev), fingerprint, ns(ev.CreatedAt),
+		ev.ID, ev.ProjectID, ev.Type, string(ev.Data), ns(ev.Timestamp), idempotencyKey(ev), p.Fingerprint, ns(ev.CreatedAt),
 		nullString(ev.TraceParent))
 	if err != nil || !inserted {
-		return false, s.wrap(err, "")
+		return nil, false, s.wrap(err, "")
 	}
 	for _, pd := range plans {
 		d := pd.d
@@ -85,10 +88,10 @@ func (s *Store) insertEventThenDeliveries(w *wtx, ev *hookd.Event, fingerprint [
 			VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`,
 			d.ID, d.ProjectID, ev.Seq, ev.ID, ev.Type, d.WebhookID, string(d.Trigger), ns(d.CreatedAt), pd.dueArg(), pd.owner,
 			d.LeaseToken, ns(d.CreatedAt), ns(d.CreatedAt)); err != nil {
-			return false, s.wrap(err, "")
+			return nil, false, s.wrap(err, "")
 		}
 	}
-	return true, nil
+	return plans, true, nil
 }
 
 // idempotencyKey returns the event's idempotency key, or nil for none.
