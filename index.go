@@ -195,6 +195,13 @@ func (c *IndexCache) Get(project string, version int64, load func() ([]*Webhook,
 	return ix, nil
 }
 
+// Peek returns the cached index of project, whatever its version, or nil.
+func (c *IndexCache) Peek(project string) *Index {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[project]
+}
+
 // Forget drops the cached index of project.
 func (c *IndexCache) Forget(project string) {
 	c.mu.Lock()

@@ -48,7 +48,7 @@ type Options struct {
 	// MaxConns bounds the connections of the pool (default 16), not
 	// counting the one that listens for wake-ups.
 	MaxConns int
-	// Writers is how many group-commit writers run (default 4).
+	// Writers is how many group-commit writers run (default 2).
 	Writers int
 }
 
@@ -81,7 +81,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	}
 	writers := o.Writers
 	if writers <= 0 {
-		writers = 4
+		writers = 2
 	}
 	// Each writer holds a connection for its transaction; keep at least as
 	// many again for reads and claims' statement preparation.
@@ -239,6 +239,7 @@ var Dialect = sqlstore.Dialect{
 	NotifyDue:   `SELECT pg_notify('` + Channel + `', '')`,
 	Retryable:   retryable,
 	Interpret:   interpret,
+	PublishCTE:  true,
 }
 
 // redact returns a connection URL without its password.

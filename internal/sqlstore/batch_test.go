@@ -92,3 +92,60 @@ func TestCompleteBatchLostLease(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchOneWriteFails publishes from many goroutines at once, so that
+// publishes share transactions, with every fourth one conflicting with an
+// event already stored: a batch whose write fails runs again with
+// savepoints, and only the failing writes fail.
+func TestBatchOneWriteFails(t *testing.T) {
+	box, err := secretbox.New(bytes.Repeat([]byte{7}, secretbox.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "hookd.db"), Sealer: box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := storetest.T0
+	p := &hookd.Project{ID: hookd.NewID(hookd.PrefixProject, now), Name: "p", CreatedAt: now, UpdatedAt: now}
+	if err := db.ProjectCreate(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	publish := func(id, data string) error {
+		ev := &hookd.Event{ID: id, ProjectID: p.ID, Type: "t", Data: []byte(data), Timestamp: now, CreatedAt: now}
+		_, err := db.EventPublish(ctx, hookd.PublishParams{Event: ev, Fingerprint: ev.Fingerprint(), Trigger: hookd.TriggerAuto, Now: now})
+		return err
+	}
+	if err := publish("evt_taken", `{"a":1}`); err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			if i%4 == 0 {
+				errs <- publish("evt_taken", fmt.Sprintf(`{"a":%d}`, i+2))
+				return
+			}
+			errs <- publish(fmt.Sprint("evt_", i), `{}`)
+		}()
+	}
+	failed := 0
+	for range n {
+		if err := <-errs; hookd.ErrorCode(err) == hookd.ECONFLICT {
+			failed++
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if failed != n/4 {
+		t.Errorf("%d publishes failed, want %d", failed, n/4)
+	}
+	for i := range n {
+		if _, err := db.EventGet(ctx, p.ID, fmt.Sprint("evt_", i)); (err == nil) != (i%4 != 0) {
+			t.Errorf("event %d: %v", i, err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"strings"
+	"time"
 
 	"github.com/hookd/hookd"
 )
@@ -15,7 +16,7 @@ import (
 // transaction.
 func (s *Store) EventPublish(ctx context.Context, p hookd.PublishParams) (*hookd.PublishResult, error) {
 	var res *hookd.PublishResult
-	err := s.writers.do(ctx, func(w *wtx) error {
+	err := s.writers.doKeepingIndex(ctx, func(w *wtx) error {
 		var err error
 		res, err = s.publish(w, p)
 		return err
@@ -28,43 +29,77 @@ func (s *Store) EventPublish(ctx context.Context, p hookd.PublishParams) (*hookd
 
 func (s *Store) publish(w *wtx, p hookd.PublishParams) (*hookd.PublishResult, error) {
 	ev := p.Event
-	ix, err := s.indexInTx(w, ev.ProjectID)
+	var plans []plannedDelivery
+	var inserted bool
+	var err error
+	if s.d.PublishCTE {
+		plans, inserted, err = s.insertPublish(w, p)
+	} else {
+		plans, inserted, err = s.insertEventThenDeliveries(w, p)
+	}
 	if err != nil {
 		return nil, err
-	}
-	targets, err := publishTargets(ix, ev, p.Only)
-	if err != nil {
-		return nil, err
-	}
-	var idem any
-	if ev.IdempotencyKey != "" {
-		idem = ev.IdempotencyKey
-	}
-	inserted, err := w.insert(&ev.Seq, `INSERT INTO events (id, project_id, type, data, timestamp, idempotency_key, fingerprint, created_at, traceparent)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		ev.ID, ev.ProjectID, ev.Type, string(ev.Data), ns(ev.Timestamp), idem, p.Fingerprint, ns(ev.CreatedAt), nullString(ev.TraceParent))
-	if err != nil {
-		return nil, s.wrap(err, "")
 	}
 	if !inserted {
 		return s.duplicate(w, ev, p.Fingerprint)
 	}
 	res := &hookd.PublishResult{Event: ev}
-	token := randomToken()
-	leases := p.LeaseMax
-	for _, wh := range targets {
-		lease := p.LeaseOwner != "" && leases > 0 && (!wh.Ordered || p.Only != "")
-		if lease {
-			leases--
+	for _, pd := range plans {
+		pd.d.EventSeq = ev.Seq
+		if pd.markDue {
+			w.markDue()
 		}
-		d, err := s.insertDelivery(w, ev, wh, p, lease, token)
-		if err != nil {
-			return nil, err
+		if pd.wh.Ordered && pd.owner == "" {
+			if err := s.promote(w, pd.wh.ID); err != nil {
+				return nil, err
+			}
 		}
-		res.Deliveries = append(res.Deliveries, d)
-		res.Webhooks = append(res.Webhooks, wh)
+		res.Deliveries = append(res.Deliveries, pd.d)
+		res.Webhooks = append(res.Webhooks, pd.wh)
 	}
 	return res, nil
+}
+
+// insertEventThenDeliveries plans the deliveries from the project's
+// webhooks index, inserts the event, then, unless it was a duplicate, its
+// deliveries one statement each. It reports whether the event was inserted.
+func (s *Store) insertEventThenDeliveries(w *wtx, p hookd.PublishParams) ([]plannedDelivery, bool, error) {
+	ev := p.Event
+	ix, err := s.indexInTx(w, ev.ProjectID)
+	if err != nil {
+		return nil, false, err
+	}
+	targets, err := publishTargets(ix, ev, p.Only)
+	if err != nil {
+		return nil, false, err
+	}
+	plans := planDeliveries(ev, targets, p)
+	inserted, err := w.insert(&ev.Seq, `INSERT INTO events (id, project_id, type, data, timestamp, idempotency_key, fingerprint, created_at, traceparent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		ev.ID, ev.ProjectID, ev.Type, string(ev.Data), ns(ev.Timestamp), idempotencyKey(ev), p.Fingerprint, ns(ev.CreatedAt),
+		nullString(ev.TraceParent))
+	if err != nil || !inserted {
+		return nil, false, s.wrap(err, "")
+	}
+	for _, pd := range plans {
+		d := pd.d
+		if _, err := w.insert(&d.Seq, `INSERT INTO deliveries (id, project_id, event_seq, event_id, event_type, webhook_id, state,
+			trigger_name, next_attempt_at, due_at, lease_owner, lease_token, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, d.ProjectID, ev.Seq, ev.ID, ev.Type, d.WebhookID, string(d.Trigger), ns(d.CreatedAt), pd.dueArg(), pd.owner,
+			d.LeaseToken, ns(d.CreatedAt), ns(d.CreatedAt)); err != nil {
+			return nil, false, s.wrap(err, "")
+		}
+	}
+	return plans, true, nil
+}
+
+// idempotencyKey returns the event's idempotency key, or nil for none.
+func idempotencyKey(ev *hookd.Event) any {
+	if ev.IdempotencyKey == "" {
+		return nil
+	}
+	return ev.IdempotencyKey
 }
 
 func publishTargets(ix *hookd.Index, ev *hookd.Event, only string) ([]*hookd.Webhook, error) {
@@ -120,36 +155,58 @@ func (s *Store) duplicate(w *wtx, ev *hookd.Event, fingerprint []byte) (*hookd.P
 	return &hookd.PublishResult{Event: old, Duplicate: true}, nil
 }
 
-func (s *Store) insertDelivery(w *wtx, ev *hookd.Event, wh *hookd.Webhook, p hookd.PublishParams, lease bool, token int64) (*hookd.Delivery, error) {
+// plannedDelivery is a delivery about to be inserted, with its queue columns.
+type plannedDelivery struct {
+	d       *hookd.Delivery
+	wh      *hookd.Webhook
+	due     *time.Time // nil: not claimable (behind an ordered webhook's head)
+	owner   string
+	markDue bool // claimable now by any node: wake dispatchers after commit
+}
+
+// planDeliveries builds the deliveries of a publish: the first p.LeaseMax
+// unordered ones leased to p.LeaseOwner, ordered ones waiting for promote,
+// the others due now.
+func planDeliveries(ev *hookd.Event, targets []*hookd.Webhook, p hookd.PublishParams) []plannedDelivery {
+	token := randomToken()
+	leases := p.LeaseMax
+	plans := make([]plannedDelivery, 0, len(targets))
+	for _, wh := range targets {
+		lease := p.LeaseOwner != "" && leases > 0 && (!wh.Ordered || p.Only != "")
+		if lease {
+			leases--
+		}
+		plans = append(plans, planDelivery(ev, wh, p, lease, token))
+	}
+	return plans
+}
+
+// dueArg is the due_at column of the delivery: unix nanoseconds, or nil.
+func (pd plannedDelivery) dueArg() any {
+	if pd.due == nil {
+		return nil
+	}
+	return ns(*pd.due)
+}
+
+func planDelivery(ev *hookd.Event, wh *hookd.Webhook, p hookd.PublishParams, lease bool, token int64) plannedDelivery {
 	now := p.Now
 	d := &hookd.Delivery{ID: hookd.NewID(hookd.PrefixDelivery, now), ProjectID: ev.ProjectID, EventID: ev.ID,
 		EventType: ev.Type, WebhookID: wh.ID, State: hookd.StatePending, Trigger: p.Trigger,
-		NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now, EventSeq: ev.Seq}
+		NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now}
 	if d.Trigger == "" {
 		d.Trigger = hookd.TriggerAuto
 	}
-	var due any = ns(now)
-	owner := ""
+	pd := plannedDelivery{d: d, wh: wh}
 	switch {
 	case lease:
-		due, owner, d.LeaseToken = ns(p.LeaseUntil), p.LeaseOwner, token
+		until := p.LeaseUntil
+		pd.due, pd.owner, d.LeaseToken = &until, p.LeaseOwner, token
 	case wh.Ordered:
-		due = nil
 	default:
-		w.markDue()
+		pd.due, pd.markDue = &now, true
 	}
-	if _, err := w.insert(&d.Seq, `INSERT INTO deliveries (id, project_id, event_seq, event_id, event_type, webhook_id, state,
-		trigger_name, next_attempt_at, due_at, lease_owner, lease_token, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.ProjectID, ev.Seq, ev.ID, ev.Type, wh.ID, string(d.Trigger), ns(now), due, owner, d.LeaseToken, ns(now), ns(now)); err != nil {
-		return nil, s.wrap(err, "")
-	}
-	if wh.Ordered && owner == "" {
-		if err := s.promote(w, wh.ID); err != nil {
-			return nil, err
-		}
-	}
-	return d, nil
+	return pd
 }
 
 // randomToken returns a positive random lease token.

@@ -55,6 +55,10 @@ type Dialect struct {
 	// count (SQLite): single-row INSERTs then run as Exec and read the new
 	// seq with LastInsertId, instead of RETURNING seq through a result set.
 	LastInsertID bool
+	// PublishCTE says the database runs INSERTs inside WITH and the driver
+	// passes Go slices as arrays (PostgreSQL): a publish then inserts its
+	// event and deliveries in one statement instead of one each.
+	PublishCTE bool
 }
 
 // Config configures a Store.

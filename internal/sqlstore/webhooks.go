@@ -93,6 +93,7 @@ func (s *Store) WebhookCreate(ctx context.Context, wh *hookd.Webhook) error {
 
 // bumpVersion marks a project's webhooks as changed, so fan-out indexes are rebuilt.
 func (s *Store) bumpVersion(w *wtx, projectID string) error {
+	w.versions = nil
 	n, err := w.execN(`UPDATE projects SET webhooks_version = webhooks_version + 1 WHERE id = ?`, projectID)
 	return rowsOrNotFound(s, n, err, "project "+projectID+" not found")
 }
@@ -238,9 +239,9 @@ func (s *Store) WebhookIndex(ctx context.Context, projectID string) (*hookd.Inde
 
 // indexInTx is WebhookIndex inside a write transaction.
 func (s *Store) indexInTx(w *wtx, projectID string) (*hookd.Index, error) {
-	var version int64
-	if err := w.queryRow([]any{&version}, `SELECT webhooks_version FROM projects WHERE id = ?`, projectID); err != nil {
-		return nil, s.wrap(err, "project "+projectID+" not found")
+	version, err := w.webhooksVersion(projectID)
+	if err != nil {
+		return nil, err
 	}
 	return s.index.Get(projectID, version, func() ([]*hookd.Webhook, error) {
 		rows, err := w.query(`SELECT `+webhookColumns+` FROM webhooks WHERE project_id = ? ORDER BY seq`, projectID)
@@ -250,4 +251,21 @@ func (s *Store) indexInTx(w *wtx, projectID string) (*hookd.Index, error) {
 		list, _, err := collect(rows, 1<<30, s.scanWebhook)
 		return list, s.wrap(err, "")
 	})
+}
+
+// webhooksVersion returns the project's webhooks_version, read once per
+// transaction while only publishes run in it.
+func (w *wtx) webhooksVersion(projectID string) (int64, error) {
+	if v, ok := w.versions[projectID]; ok {
+		return v, nil
+	}
+	var version int64
+	if err := w.queryRow([]any{&version}, `SELECT webhooks_version FROM projects WHERE id = ?`, projectID); err != nil {
+		return 0, w.s.wrap(err, "project "+projectID+" not found")
+	}
+	if w.versions == nil {
+		w.versions = map[string]int64{}
+	}
+	w.versions[projectID] = version
+	return version, nil
 }
