@@ -184,6 +184,10 @@ func (d *Dispatcher) finished(l *lane, failed bool) {
 	full := d.held >= d.c.MaxHeld
 	d.held--
 	excess := d.trimFailing(l)
+	var wait time.Duration
+	if len(excess) > 0 {
+		wait = l.backoff(excess[0].webhook) // l.failing is read under d.mu
+	}
 	wake := full || (l.excluded && len(l.queue)+l.active < l.depth())
 	if wake {
 		l.excluded = false
@@ -197,7 +201,7 @@ func (d *Dispatcher) finished(l *lane, failed bool) {
 	}
 	d.mu.Unlock()
 	if len(excess) > 0 {
-		d.handBackAfter(excess, l.backoff(excess[0].webhook))
+		d.handBackAfter(excess, wait)
 	}
 	if wake {
 		d.Wake()
