@@ -256,11 +256,8 @@ func (d *Dashboard) secretDeleteConfirm(w http.ResponseWriter, r *http.Request) 
 
 func (d *Dashboard) secretDelete(w http.ResponseWriter, r *http.Request) {
 	p, name := projectFrom(r.Context()), r.PathValue("name")
-	if err := d.call(r, "DELETE", apiProjectPath(p, "/secrets/"+url.PathEscape(name)), nil, nil); err != nil {
-		d.fail(w, r, err)
-		return
-	}
-	d.redirect(w, r, projectPath(p, "/secrets"), "Secret "+name+" deleted.")
+	d.deleteThenRedirect(w, r, apiProjectPath(p, "/secrets/"+url.PathEscape(name)),
+		projectPath(p, "/secrets"), "Secret "+name+" deleted.")
 }
 
 // confirmData is a confirmation page of a deletion.
@@ -391,9 +388,6 @@ func (d *Dashboard) incomingDeleteConfirm(w http.ResponseWriter, r *http.Request
 
 func (d *Dashboard) incomingDelete(w http.ResponseWriter, r *http.Request) {
 	p, id := projectFrom(r.Context()), r.PathValue("id")
-	if err := d.call(r, "DELETE", apiIncomingPath(p, id), nil, nil); err != nil {
-		d.fail(w, r, err)
-		return
-	}
-	d.redirect(w, r, projectPath(p, "/incoming"), "Incoming hook deleted.")
+	d.deleteThenRedirect(w, r, apiIncomingPath(p, id),
+		projectPath(p, "/incoming"), "Incoming hook deleted.")
 }

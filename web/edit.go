@@ -91,11 +91,8 @@ func (d *Dashboard) eventTypeDeleteConfirm(w http.ResponseWriter, r *http.Reques
 
 func (d *Dashboard) eventTypeDelete(w http.ResponseWriter, r *http.Request) {
 	p, name := projectFrom(r.Context()), r.PathValue("name")
-	if err := d.call(r, "DELETE", apiProjectPath(p, "/event-types/"+url.PathEscape(name)), nil, nil); err != nil {
-		d.fail(w, r, err)
-		return
-	}
-	d.redirect(w, r, projectPath(p, "/event-types"), "Event type "+name+" deleted.")
+	d.deleteThenRedirect(w, r, apiProjectPath(p, "/event-types/"+url.PathEscape(name)),
+		projectPath(p, "/event-types"), "Event type "+name+" deleted.")
 }
 
 // ---- Incoming hooks ----

@@ -182,6 +182,16 @@ func (d *Dashboard) redirect(w http.ResponseWriter, r *http.Request, target, fla
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
+// deleteThenRedirect deletes apiPath through the API, then sends the
+// browser to target with flash; an API error is shown as an error page.
+func (d *Dashboard) deleteThenRedirect(w http.ResponseWriter, r *http.Request, apiPath, target, flash string) {
+	if err := d.call(r, "DELETE", apiPath, nil, nil); err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	d.redirect(w, r, target, flash)
+}
+
 // problem is the part of the API's problem+json that the dashboard shows.
 type problem struct {
 	Type   string             `json:"type"`
