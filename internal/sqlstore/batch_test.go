@@ -18,21 +18,8 @@ import (
 // one outcome's lease was lost: its attempt is kept, its delivery is not
 // changed, and the others are finished or rescheduled.
 func TestCompleteBatchLostLease(t *testing.T) {
-	box, err := secretbox.New(bytes.Repeat([]byte{7}, secretbox.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "hookd.db"), Sealer: box})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	now := storetest.T0
-	p := &hookd.Project{ID: hookd.NewID(hookd.PrefixProject, now), Name: "p", CreatedAt: now, UpdatedAt: now}
-	if err := db.ProjectCreate(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	ctx, now := context.Background(), storetest.T0
+	db, p := openWithProject(t)
 	w := &hookd.Webhook{ID: hookd.NewID(hookd.PrefixWebhook, now), ProjectID: p.ID, Name: "hook",
 		URL: "https://receiver.example/hook", Active: true, CreatedAt: now, UpdatedAt: now}
 	w.ApplyDefaults()
@@ -98,21 +85,8 @@ func TestCompleteBatchLostLease(t *testing.T) {
 // event already stored: a batch whose write fails runs again with
 // savepoints, and only the failing writes fail.
 func TestBatchOneWriteFails(t *testing.T) {
-	box, err := secretbox.New(bytes.Repeat([]byte{7}, secretbox.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "hookd.db"), Sealer: box})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	now := storetest.T0
-	p := &hookd.Project{ID: hookd.NewID(hookd.PrefixProject, now), Name: "p", CreatedAt: now, UpdatedAt: now}
-	if err := db.ProjectCreate(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	ctx, now := context.Background(), storetest.T0
+	db, p := openWithProject(t)
 	publish := func(id, data string) error {
 		ev := &hookd.Event{ID: id, ProjectID: p.ID, Type: "t", Data: []byte(data), Timestamp: now, CreatedAt: now}
 		_, err := db.EventPublish(ctx, hookd.PublishParams{Event: ev, Fingerprint: ev.Fingerprint(), Trigger: hookd.TriggerAuto, Now: now})
@@ -148,4 +122,26 @@ func TestBatchOneWriteFails(t *testing.T) {
 			t.Errorf("event %d: %v", i, err)
 		}
 	}
+}
+
+// openWithProject opens a SQLite store in a temporary directory, closed
+// at the end of the test, with one project.
+func openWithProject(t *testing.T) (*sqlite.DB, *hookd.Project) {
+	t.Helper()
+	box, err := secretbox.New(bytes.Repeat([]byte{7}, secretbox.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "hookd.db"), Sealer: box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	now := storetest.T0
+	p := &hookd.Project{ID: hookd.NewID(hookd.PrefixProject, now), Name: "p", CreatedAt: now, UpdatedAt: now}
+	if err := db.ProjectCreate(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	return db, p
 }
