@@ -8,9 +8,9 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/tracing"
 )
 
 // tracerName names the instrumentation scope of the attempt spans.
@@ -27,13 +27,11 @@ type attemptTracer struct {
 // newAttemptTracer returns the tracer of tp, or nil when tp is nil or a
 // no-op provider.
 func newAttemptTracer(tp trace.TracerProvider) *attemptTracer {
-	if tp == nil {
+	t := tracing.Tracer(tp, tracerName)
+	if t == nil {
 		return nil
 	}
-	if _, ok := tp.(noop.TracerProvider); ok {
-		return nil
-	}
-	return &attemptTracer{tracer: tp.Tracer(tracerName, trace.WithInstrumentationVersion(hookd.Version))}
+	return &attemptTracer{tracer: t}
 }
 
 // instrumentedAttempt runs d.attempt of it inside an attempt span when

@@ -29,13 +29,24 @@ type Publisher struct {
 // instrumentation scope scope of tp; it returns nil (tracing off) when tp
 // is nil or a no-op provider.
 func NewPublisher(tp trace.TracerProvider, scope, spanName string) *Publisher {
+	t := Tracer(tp, scope)
+	if t == nil {
+		return nil
+	}
+	return &Publisher{tracer: t, name: spanName}
+}
+
+// Tracer returns tp's tracer of the instrumentation scope scope (with
+// hookd's version), or nil when tp is nil or a no-op provider: tracing
+// off.
+func Tracer(tp trace.TracerProvider, scope string) trace.Tracer {
 	if tp == nil {
 		return nil
 	}
 	if _, ok := tp.(noop.TracerProvider); ok {
 		return nil
 	}
-	return &Publisher{tracer: tp.Tracer(scope, trace.WithInstrumentationVersion(hookd.Version)), name: spanName}
+	return tp.Tracer(scope, trace.WithInstrumentationVersion(hookd.Version))
 }
 
 // Start starts the publish span of ev, a child of the request's W3C
