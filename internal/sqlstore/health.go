@@ -17,24 +17,33 @@ type writeHealth struct {
 }
 
 // observe records the first error of a write batch (the transaction's err,
-// or one of its writes') that is EUNAVAILABLE once interpreted.
+// or one of its writes') that is EUNAVAILABLE once interpreted. A batch
+// without errors costs a loop over it and nothing else.
 func (h *writeHealth) observe(interpret func(error) error, err error, batch []*writeOp) {
-	for _, e := range append([]error{err}, opErrors(batch)...) {
-		if e != nil && hookd.ErrorCode(interpret(e)) == hookd.EUNAVAILABLE {
-			h.mu.Lock()
-			h.failed = interpret(e)
-			h.mu.Unlock()
+	if h.record(interpret, err) {
+		return
+	}
+	for _, op := range batch {
+		if h.record(interpret, op.err) {
 			return
 		}
 	}
 }
 
-func opErrors(batch []*writeOp) []error {
-	errs := make([]error, 0, len(batch))
-	for _, op := range batch {
-		errs = append(errs, op.err)
+// record remembers err when, interpreted, it is EUNAVAILABLE, and says
+// whether it did.
+func (h *writeHealth) record(interpret func(error) error, err error) bool {
+	if err == nil {
+		return false
 	}
-	return errs
+	e := interpret(err)
+	if hookd.ErrorCode(e) != hookd.EUNAVAILABLE {
+		return false
+	}
+	h.mu.Lock()
+	h.failed = e
+	h.mu.Unlock()
+	return true
 }
 
 // check returns nil when no write failed since the last successful probe;
