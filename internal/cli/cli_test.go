@@ -44,6 +44,7 @@ func TestServeRejectsBadSettings(t *testing.T) {
 		"--allow-cidr":     {"serve", "--data", t.TempDir(), "--allow-cidr", "10.0.0.0/33"},
 		"--retry-schedule": {"serve", "--data", t.TempDir(), "--retry-schedule", "5s,soon"},
 		"--database":       {"serve", "--data", t.TempDir(), "--database", "mysql://x"},
+		"--gc-percent":     {"serve", "--data", t.TempDir(), "--gc-percent", "5"},
 		"HOOKD_ADMIN_KEY":  {"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--admin-key", "short"},
 	}
 	for want, args := range cases {

@@ -56,6 +56,9 @@ func (c *serveCmd) Run(env *Env) error {
 			return fmt.Errorf("--retry-schedule: %w", err)
 		}
 	}
+	if c.GCPercent < 10 || c.GCPercent > 10000 {
+		return fmt.Errorf("--gc-percent %d: give a percentage from 10 to 10000 (GOGC=off, not this flag, turns the collector off)", c.GCPercent)
+	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(c.GCPercent)
 	}
