@@ -44,6 +44,7 @@ type benchCmd struct {
 	BacklogWebhooks int           `name:"backlog-webhooks" default:"100" help:"Webhooks the --backlog deliveries are spread over."`
 	Sample          time.Duration `default:"0" help:"Print the server's RSS, CPU seconds and deliveries received at this interval (e.g. 1m; needs the child server)."`
 	PprofAddr       string        `name:"pprof-addr" help:"Pass --pprof-addr to the child server (e.g. 127.0.0.1:6060) to profile it during the run."`
+	CPUProfile      string        `name:"cpuprofile" type:"path" help:"Write a CPU profile of the bench process itself (publishers and receivers) to this file."`
 }
 
 // benchResult is what bench reports.
@@ -60,6 +61,7 @@ type benchResult struct {
 	MaxMs        float64       `json:"max_ms"`
 	CPUSeconds   float64       `json:"server_cpu_seconds,omitempty"`
 	PeakRSSMB    float64       `json:"server_peak_rss_mb,omitempty"`
+	BenchCPU     float64       `json:"bench_cpu_seconds"`
 	Errors       int64         `json:"publish_errors"`
 	Hanging      int           `json:"hanging_webhooks,omitempty"`
 	Backlog      int           `json:"backlog_deliveries,omitempty"`
@@ -102,7 +104,16 @@ func (c *benchCmd) Run(env *Env) error {
 		c.Events, c.Webhooks, hanging, len(clients))
 	prog := newProgress(env.Stderr, "bench", int64(c.Events*(c.Webhooks-hanging)), c.Quiet || c.JSON)
 	stopSampling := c.sample(child, rcv, env.Stderr)
+	stopProfile, err := startCPUProfile(c.CPUProfile)
+	if err != nil {
+		return err
+	}
+	cpu0 := selfCPU()
 	res := c.publish(ctx, clients, project, rcv, prog)
+	res.BenchCPU = selfCPU() - cpu0
+	if err := stopProfile(); err != nil {
+		return err
+	}
 	res.Samples, res.Hanging, res.Backlog = stopSampling(), hanging, c.Backlog
 	if child != nil {
 		if res.CPUSeconds, res.PeakRSSMB, err = child.stop(); err != nil {
@@ -224,6 +235,7 @@ func (c *benchCmd) report(w io.Writer, r benchResult) error {
 	if r.CPUSeconds > 0 {
 		fmt.Fprintf(w, "server         %.2f CPU s, peak RSS %.1f MB\n", r.CPUSeconds, r.PeakRSSMB)
 	}
+	fmt.Fprintf(w, "bench          %.2f CPU s (publishers and receivers, same cores)\n", r.BenchCPU)
 	if r.Errors > 0 {
 		fmt.Fprintf(w, "publish errors %d\n", r.Errors)
 	}
