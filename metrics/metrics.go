@@ -61,6 +61,24 @@ type PendingCounter interface {
 	PendingStats(ctx context.Context) (count int, oldest time.Time, err error)
 }
 
+// CommitCounter is implemented by stores that group-commit writes; when the
+// store given to New does, hookd_store_commits_total and
+// hookd_store_writes_total are exported (their ratio is how many writes a
+// commit carries).
+type CommitCounter interface {
+	// CommitStats returns the transactions run and the writes they carried.
+	CommitStats() (commits, writes uint64)
+}
+
+func registerCommitCounters(reg *prometheus.Registry, cc CommitCounter) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hookd_store_commits_total",
+		Help: "Write transactions run by this node's store writers (each is one commit, one fsync on SQLite)."},
+		func() float64 { c, _ := cc.CommitStats(); return float64(c) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hookd_store_writes_total",
+		Help: "Writes (publishes, outcome batches, changes) carried by those transactions; writes / commits is the group-commit factor."},
+		func() float64 { _, w := cc.CommitStats(); return float64(w) }))
+}
+
 // Metrics holds hookd's collectors and their registry. Its methods are safe
 // for concurrent use; a nil *Metrics ignores every call.
 type Metrics struct {
@@ -124,6 +142,9 @@ func New(o Options) *Metrics {
 		}
 		if sc, ok := o.Store.(StreakCounter); ok {
 			m.reg.MustRegister(newStreakCollector(m, sc))
+		}
+		if cc, ok := o.Store.(CommitCounter); ok {
+			registerCommitCounters(m.reg, cc)
 		}
 	}
 	if !o.NoRuntime {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -106,6 +107,11 @@ func TestScrapeAfterDelivery(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The store's group-commit counters: every write ran in some commit.
+	commits, writes := sampleValue(t, body, "hookd_store_commits_total"), sampleValue(t, body, "hookd_store_writes_total")
+	if commits < 1 || writes < commits {
+		t.Fatalf("hookd_store_commits_total %v, hookd_store_writes_total %v: want 1 <= commits <= writes", commits, writes)
+	}
 	// /metrics is in the OpenAPI document.
 	resp, err := http.Get(base + "/openapi.json")
 	if err != nil {
@@ -123,4 +129,21 @@ func TestNilMetricsIgnoreCalls(t *testing.T) {
 	m.EventPublished(&hookd.PublishResult{})
 	m.AttemptStarted()
 	m.AttemptDone(nil, time.Second)
+}
+
+// sampleValue returns the value of the unlabelled series name in a
+// Prometheus text exposition, failing the test when it is missing.
+func sampleValue(t *testing.T, body, name string) float64 {
+	t.Helper()
+	for line := range strings.Lines(body) {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("%s missing in:\n%s", name, body)
+	return 0
 }

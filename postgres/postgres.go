@@ -50,6 +50,10 @@ type Options struct {
 	MaxConns int
 	// Writers is how many group-commit writers run (default 2).
 	Writers int
+	// CommitDelay is how long a busy writer waits for more writes to share
+	// a commit: zero means sqlstore.DefaultCommitDelay, a negative value
+	// never waiting.
+	CommitDelay time.Duration
 }
 
 // DB is an open PostgreSQL store.
@@ -109,7 +113,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	// 64 savepoints at most per transaction: PostgreSQL caches 64
 	// subtransactions per backend and slows every snapshot beyond that.
 	p.Store = sqlstore.New(sqlstore.Config{Dialect: Dialect, Write: db, Read: db, Writers: writers,
-		MaxBatch: 64, Sealer: o.Sealer, Logger: o.Logger})
+		MaxBatch: 64, CommitDelay: sqlstore.CommitDelayOption(o.CommitDelay), Sealer: o.Sealer, Logger: o.Logger})
 	lctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	go p.listen(lctx, cfg)

@@ -36,6 +36,9 @@ type Config struct {
 	Database string // "", "sqlite:<path>" (default <DataDir>/hookd.db) or "postgres://…"
 	// Synchronous is SQLite's synchronous mode: FULL (default) or NORMAL.
 	Synchronous string
+	// CommitDelay is how long a busy store writer waits for more writes to
+	// share a commit: zero means the store's default (1 ms), negative never.
+	CommitDelay time.Duration
 	Policy      netguard.Policy
 	// AdminKey, when set, is an admin key accepted in addition to those
 	// stored (HOOKD_ADMIN_KEY); without it and without any stored admin key
@@ -154,7 +157,7 @@ func (s *Server) openStore(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		db, err := postgres.Open(ctx, postgres.Options{URL: pgURL, Sealer: box, Logger: s.log})
+		db, err := postgres.Open(ctx, postgres.Options{URL: pgURL, Sealer: box, Logger: s.log, CommitDelay: s.c.CommitDelay})
 		if err != nil {
 			return err
 		}
@@ -169,7 +172,7 @@ func (s *Server) openStore(ctx context.Context) error {
 		return err
 	}
 	db, err := sqlite.Open(ctx, sqlite.Options{Path: path, Synchronous: s.c.Synchronous, Sealer: box,
-		Exclusive: true, Logger: s.log})
+		Exclusive: true, Logger: s.log, CommitDelay: s.c.CommitDelay})
 	if err != nil {
 		return err
 	}

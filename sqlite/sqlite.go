@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -38,6 +39,10 @@ type Options struct {
 	// process are released at open, so its unfinished deliveries go out at
 	// once instead of after their leases expire.
 	Exclusive bool
+	// CommitDelay is how long the writer, when busy, waits for more writes
+	// to share a commit: zero means sqlstore.DefaultCommitDelay, a negative
+	// value never waiting.
+	CommitDelay time.Duration
 	// ReadConns is the size of the read pool (default 4).
 	ReadConns int
 	Logger    sqlstore.Logger
@@ -95,7 +100,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 		}
 	}
 	db.Store = sqlstore.New(sqlstore.Config{Dialect: Dialect, Write: write, Read: read, Writers: 1,
-		MaxBatch: 512, Sealer: o.Sealer, Logger: o.Logger})
+		MaxBatch: 512, CommitDelay: sqlstore.CommitDelayOption(o.CommitDelay), Sealer: o.Sealer, Logger: o.Logger})
 	return db, nil
 }
 

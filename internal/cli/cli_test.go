@@ -45,6 +45,7 @@ func TestServeRejectsBadSettings(t *testing.T) {
 		"--retry-schedule": {"serve", "--data", t.TempDir(), "--retry-schedule", "5s,soon"},
 		"--database":       {"serve", "--data", t.TempDir(), "--database", "mysql://x"},
 		"--gc-percent":     {"serve", "--data", t.TempDir(), "--gc-percent", "5"},
+		"--commit-delay":   {"serve", "--data", t.TempDir(), "--commit-delay", "2s"},
 		"HOOKD_ADMIN_KEY":  {"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--admin-key", "short"},
 	}
 	for want, args := range cases {

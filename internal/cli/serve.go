@@ -38,6 +38,7 @@ type serveCmd struct {
 	PublicURL            string          `name:"public-url" env:"HOOKD_PUBLIC_URL" help:"Base URL senders reach this hookd at (e.g. https://hooks.example.com), shown in incoming hook URLs; else taken from each API request."`
 	PprofAddr            string          `env:"HOOKD_PPROF_ADDR" help:"Serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default."`
 	PropagateTrace       bool            `env:"HOOKD_PROPAGATE_TRACE" help:"Send a W3C traceparent header to HTTP receivers when tracing (OTEL_*) is on; off by default, as it gives trace ids to third parties."`
+	CommitDelay          time.Duration   `name:"commit-delay" default:"1ms" env:"HOOKD_COMMIT_DELAY" help:"When the store is busy (its last commit carried 4 writes or more), wait up to this long for more writes to share the next commit: fewer fsyncs per event at the cost of this much latency; 0 never waits."`
 	GCPercent            int             `name:"gc-percent" default:"200" env:"HOOKD_GC_PERCENT" help:"Go garbage collector target (GOGC): heap growth in percent before a collection; higher spends less CPU on GC and more memory. The GOGC environment variable, when set, wins."`
 }
 
@@ -59,6 +60,13 @@ func (c *serveCmd) Run(env *Env) error {
 	if c.GCPercent < 10 || c.GCPercent > 10000 {
 		return fmt.Errorf("--gc-percent %d: give a percentage from 10 to 10000 (GOGC=off, not this flag, turns the collector off)", c.GCPercent)
 	}
+	if c.CommitDelay < 0 || c.CommitDelay > time.Second {
+		return fmt.Errorf("--commit-delay %s: give a duration from 0 (never wait) to 1s", c.CommitDelay)
+	}
+	commitDelay := c.CommitDelay
+	if commitDelay == 0 {
+		commitDelay = -1 // the store's "never"
+	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(c.GCPercent)
 	}
@@ -79,7 +87,7 @@ func (c *serveCmd) Run(env *Env) error {
 		}
 	}()
 	srv, err := server.New(env.Ctx, server.Config{Addr: c.Addr, DataDir: c.Data, Database: c.Database,
-		Synchronous: c.Synchronous, Policy: netguard.Policy{AllowPrivate: c.AllowPrivateNetworks, Allow: allow},
+		Synchronous: c.Synchronous, CommitDelay: commitDelay, Policy: netguard.Policy{AllowPrivate: c.AllowPrivateNetworks, Allow: allow},
 		AdminKey: c.AdminKey, EncryptionKey: c.EncryptionKey, OldEncryptionKeys: c.EncryptionKeyOld, ShutdownTimeout: c.ShutdownTimeout,
 		RetrySchedule: sched, LeaseDuration: c.LeaseDuration, Retention: c.Retention,
 		DisableAfter: c.DisableAfter, DisableFailingFor: c.DisableFailingFor, MaxBodyBytes: c.MaxBodyBytes, PublicURL: c.PublicURL, Logger: log, Out: env.Stdout,

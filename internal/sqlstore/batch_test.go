@@ -145,3 +145,21 @@ func openWithProject(t *testing.T) (*sqlite.DB, *hookd.Project) {
 	}
 	return db, p
 }
+
+// TestCommitStats: writes that cannot share a commit (each waits for the
+// one before) count one commit each; concurrent ones may share.
+func TestCommitStats(t *testing.T) {
+	ctx, now := context.Background(), storetest.T0
+	db, p := openWithProject(t)
+	c0, w0 := db.CommitStats()
+	for i := range 5 {
+		ev := &hookd.Event{ID: fmt.Sprintf("evt_s%d", i), ProjectID: p.ID, Type: "t", Data: []byte(`{}`), Timestamp: now, CreatedAt: now}
+		if _, err := db.EventPublish(ctx, hookd.PublishParams{Event: ev, Fingerprint: ev.Fingerprint(), Trigger: hookd.TriggerAuto, Now: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c1, w1 := db.CommitStats()
+	if c1-c0 != 5 || w1-w0 != 5 {
+		t.Fatalf("5 sequential publishes: %d commits, %d writes; want 5 and 5", c1-c0, w1-w0)
+	}
+}
