@@ -73,7 +73,10 @@ func (a *API) publishEvent(w http.ResponseWriter, r *http.Request) error {
 	} else if a.engine != nil && len(res.Deliveries) > 0 {
 		a.engine.Offer(res)
 	}
-	return reply(w, http.StatusAccepted, res.Event)
+	if res.Duplicate {
+		return reply(w, http.StatusAccepted, res.Event) // the stored event, not the decoder's
+	}
+	return replyEvent(w, http.StatusAccepted, res.Event)
 }
 
 func (a *API) listEvents(w http.ResponseWriter, r *http.Request) error {

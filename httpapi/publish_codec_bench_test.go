@@ -32,7 +32,7 @@ func BenchmarkPublishCodec(b *testing.B) {
 			b.Fatal(err)
 		}
 		_ = ev.Fingerprint()
-		if err := reply(w, http.StatusAccepted, ev); err != nil {
+		if err := replyEvent(w, http.StatusAccepted, ev); err != nil {
 			b.Fatal(err)
 		}
 	}
