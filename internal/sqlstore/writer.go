@@ -21,8 +21,8 @@ import (
 // batch runs again with a savepoint per write, so that the failing write
 // rolls back to its savepoint without touching the others.
 //
-// When the store is busy (a writer's last batch held busyBatch writes or
-// more), a writer waits up to delay for more writes to join before it
+// When the store is busy (a writer's last batch, or the writes already
+// waiting, number busyBatch or more), a writer waits up to delay for more writes to join before it
 // begins, as PostgreSQL's commit_delay does: under load a commit then
 // carries two to three times as many writes, and each write's share of
 // the commit (WAL frames, fsync) shrinks accordingly. An idle store never
@@ -115,9 +115,10 @@ func (p *writerPool) loop() {
 	}
 }
 
-// gather adds to batch the writes already waiting and, when the last batch
-// held busyBatch writes or more, those arriving within p.delay, up to
-// p.maxBatch. It returns the batch.
+// gather adds to batch the writes already waiting and, when the store is
+// busy (the last batch, or the batch so far, holds busyBatch writes or
+// more), those arriving within p.delay, up to p.maxBatch. It returns the
+// batch.
 func (p *writerPool) gather(batch []*writeOp, last int, timer *time.Timer) []*writeOp {
 drain:
 	for len(batch) < p.maxBatch {
