@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http/httputil"
+	"slices"
 )
 
 // The bench shares the server's cores, so its publishers and receivers
@@ -85,7 +86,7 @@ func (h *httpHeader) set(name, value []byte) error {
 		}
 	case foldEq(name, "expect"):
 		h.expect = foldEq(value, "100-continue")
-	case foldEq(name, "webhook-id"):
+	case foldEq(name, "webhook-id") && len(h.webhookID) == 0: // the first, as Header.Get
 		h.webhookID = append(h.webhookID, value...)
 	}
 	return nil
@@ -93,39 +94,42 @@ func (h *httpHeader) set(name, value []byte) error {
 
 // readBody reads the body that h announces from br: the first maxBody
 // bytes are appended to dst (when keep) and returned, the rest is
-// discarded. It returns the chunked reader's error for a bad chunk, and
-// io.ErrUnexpectedEOF when the stream ends early.
+// discarded. It returns io.ErrUnexpectedEOF when the stream ends early,
+// and the chunked reader's error for a bad chunk.
 func readBody(br *bufio.Reader, h *httpHeader, dst []byte, keep bool) ([]byte, error) {
-	var body io.Reader
-	start := len(dst)
-	switch {
-	case h.chunked:
-		body = httputil.NewChunkedReader(br)
-	case h.contentLength > 0 && !keep:
-		_, err := br.Discard(int(h.contentLength))
-		return dst, ifEOF(err, io.ErrUnexpectedEOF)
-	case h.contentLength > 0:
-		body = io.LimitReader(br, h.contentLength)
-	default:
+	if h.chunked {
+		return readChunked(br, dst, keep)
+	}
+	if h.contentLength <= 0 {
 		return dst, nil
 	}
+	n := 0
+	if keep {
+		start := len(dst)
+		n = int(min(h.contentLength, maxBody))
+		dst = slices.Grow(dst, n)[:start+n]
+		if _, err := io.ReadFull(br, dst[start:]); err != nil {
+			return dst[:start], ifEOF(err, io.ErrUnexpectedEOF)
+		}
+	}
+	_, err := br.Discard(int(h.contentLength) - n)
+	return dst, ifEOF(err, io.ErrUnexpectedEOF)
+}
+
+// readChunked is readBody for a chunked body, trailer included.
+func readChunked(br *bufio.Reader, dst []byte, keep bool) ([]byte, error) {
+	body := httputil.NewChunkedReader(br)
 	if keep {
 		buf := bytes.NewBuffer(dst)
 		_, err := buf.ReadFrom(io.LimitReader(body, maxBody))
-		dst = buf.Bytes()
-		if err != nil {
-			return dst, ifEOF(err, io.ErrUnexpectedEOF)
+		if dst = buf.Bytes(); err != nil {
+			return dst, err
 		}
 	}
-	n, err := io.Copy(io.Discard, body)
-	switch {
-	case err != nil:
-	case h.chunked:
-		err = skipTrailer(br)
-	case int64(len(dst)-start)+n < h.contentLength:
-		err = io.ErrUnexpectedEOF
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		return dst, err
 	}
-	return dst, err
+	return dst, skipTrailer(br)
 }
 
 // skipTrailer reads the trailer fields after a chunked body (which the

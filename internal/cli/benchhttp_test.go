@@ -397,3 +397,21 @@ func TestReceiversHang(t *testing.T) {
 		t.Fatalf("got %d from a hanging receiver", n)
 	}
 }
+
+func TestReceiversExpectContinue(t *testing.T) {
+	rcv := startTestReceivers(t, 0, 1)
+	cl := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 10 * time.Second}, Timeout: 5 * time.Second}
+	body := string(benchBody(nil, 1, time.Now().UnixNano(), ""))
+	req, _ := http.NewRequest("POST", rcv.url(0), strings.NewReader(body))
+	req.Header.Set("Expect", "100-continue")
+	req.Header.Set("webhook-id", "m1")
+	start := time.Now()
+	resp, err := cl.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 || rcv.got.Load() != 1 || time.Since(start) > 5*time.Second {
+		t.Fatalf("%s, got %d in %v", resp.Status, rcv.got.Load(), time.Since(start))
+	}
+}
