@@ -152,8 +152,10 @@ func (c *benchCmd) publish(ctx context.Context, clients []*apiClient, project st
 	start := time.Now()
 	var wg sync.WaitGroup
 	for g := range c.Publishers {
-		cl := clients[g%len(clients)]
+		pub := clients[g%len(clients)].publisher()
 		wg.Go(func() {
+			defer pub.close()
+			var body []byte
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= c.Events || ctx.Err() != nil {
@@ -162,8 +164,8 @@ func (c *benchCmd) publish(ctx context.Context, clients []*apiClient, project st
 				if c.Rate > 0 {
 					time.Sleep(time.Until(start.Add(time.Duration(float64(i) / c.Rate * float64(time.Second)))))
 				}
-				body := benchBody(make([]byte, 0, len(pad)+128), i, time.Now().UnixNano(), pad)
-				if err := cl.send(ctx, "POST", path, body, nil); err != nil {
+				body = benchBody(body[:0], i, time.Now().UnixNano(), pad)
+				if err := pub.post(ctx, path, body); err != nil {
 					if errs.Add(1) <= 3 {
 						fmt.Fprintln(os.Stderr, "bench: publish:", err)
 					}
@@ -258,6 +260,31 @@ func (c *apiClient) do(ctx context.Context, method, path string, in, out any) er
 	}
 	return c.send(ctx, method, path, b, out)
 }
+
+// poster is what a publishing goroutine posts event bodies with; body may
+// be reused once post returns.
+type poster interface {
+	post(ctx context.Context, path string, body []byte) error
+	close()
+}
+
+// publisher returns a poster for one publishing goroutine: a lean client
+// with a connection of its own for an http:// base (it spares the cores
+// the server shares), or c itself (net/http) for https://.
+func (c *apiClient) publisher() poster {
+	if lc, err := newLeanClient(c.base, c.key); err == nil {
+		return lc
+	}
+	return c
+}
+
+// post sends a copy of body (the transport may read it after Do returns).
+func (c *apiClient) post(ctx context.Context, path string, body []byte) error {
+	return c.send(ctx, "POST", path, bytes.Clone(body), nil)
+}
+
+// close does nothing: the transport's connections are shared.
+func (c *apiClient) close() {}
 
 // send calls the API with a JSON body already encoded.
 func (c *apiClient) send(ctx context.Context, method, path string, b []byte, out any) error {

@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,7 +18,7 @@ import (
 // hanging webhooks' receivers never answer: they hold each request until
 // hookd gives up (its timeout) or the bench ends.
 type receivers struct {
-	srv     *http.Server
+	ln      net.Listener
 	addr    string
 	hanging int
 	stop    chan struct{}
@@ -32,6 +30,9 @@ type receivers struct {
 	mu   sync.Mutex
 	seen map[string]struct{}
 	lat  []int64
+
+	connMu sync.Mutex
+	conns  map[net.Conn]struct{} // nil once closed
 }
 
 func startReceivers(hanging, expect int) (*receivers, error) {
@@ -39,11 +40,10 @@ func startReceivers(hanging, expect int) (*receivers, error) {
 	if err != nil {
 		return nil, fmt.Errorf("receivers: %w", err)
 	}
-	r := &receivers{addr: ln.Addr().String(), hanging: hanging, stop: make(chan struct{}), done: make(chan struct{}),
-		seen: make(map[string]struct{}, expect), lat: make([]int64, 0, expect)}
+	r := &receivers{ln: ln, addr: ln.Addr().String(), hanging: hanging, stop: make(chan struct{}), done: make(chan struct{}),
+		seen: make(map[string]struct{}, expect), lat: make([]int64, 0, expect), conns: make(map[net.Conn]struct{})}
 	r.expect.Store(int64(expect))
-	r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
-	go r.srv.Serve(ln)
+	go r.serve(ln)
 	return r, nil
 }
 
@@ -56,37 +56,56 @@ func (r *receivers) url(i int) string {
 	return fmt.Sprintf("http://%s/w/%d", r.addr, i)
 }
 
-// ServeHTTP records one delivery, or hangs.
-func (r *receivers) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	now := time.Now().UnixNano()
-	if strings.HasPrefix(req.URL.Path, "/hang/") {
-		select {
-		case <-req.Context().Done():
-		case <-r.stop:
-		}
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
-	if err != nil || !strings.HasPrefix(req.URL.Path, "/w/") {
-		http.Error(w, "bad request", http.StatusBadRequest)
-		return
+// record counts the delivery of body to path with webhook-id id (once per
+// path and id; key is the caller's scratch space) and returns the status
+// to answer: 204, or 400 with a message when path is not a /w/ receiver
+// or body carries no data.sent. now is when the request arrived.
+func (r *receivers) record(path, id, body []byte, now int64, key *[]byte) (int, string) {
+	if !bytes.HasPrefix(path, []byte("/w/")) {
+		return http.StatusBadRequest, "bad request"
 	}
 	sent, ok := sentAt(body)
 	if !ok {
-		http.Error(w, "bad JSON", http.StatusBadRequest)
-		return
+		return http.StatusBadRequest, "bad JSON"
 	}
-	key := req.URL.Path + " " + req.Header.Get("webhook-id")
+	k := append(append(append((*key)[:0], path...), ' '), id...)
+	*key = k
 	r.mu.Lock()
-	_, dup := r.seen[key]
+	_, dup := r.seen[string(k)]
 	if !dup {
-		r.seen[key] = struct{}{}
+		r.seen[string(k)] = struct{}{}
 		r.lat = append(r.lat, now-sent)
 	}
 	r.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
 	if !dup && r.got.Add(1) >= r.expect.Load() {
 		r.once.Do(func() { close(r.done) })
+	}
+	return http.StatusNoContent, ""
+}
+
+// track adds c to the open connections (add) or removes it; it returns
+// false when adding after close, which closed the others.
+func (r *receivers) track(c net.Conn, add bool) bool {
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	if r.conns == nil {
+		return false
+	}
+	if add {
+		r.conns[c] = struct{}{}
+	} else {
+		delete(r.conns, c)
+	}
+	return true
+}
+
+// stopped reports whether close was called.
+func (r *receivers) stopped() bool {
+	select {
+	case <-r.stop:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -111,9 +130,17 @@ func (r *receivers) latencies() []int64 {
 	return append([]int64(nil), r.lat...)
 }
 
+// close stops the receivers: hanging requests are released and every
+// connection and the listener are closed.
 func (r *receivers) close() {
 	close(r.stop)
-	r.srv.Close()
+	r.ln.Close()
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	for c := range r.conns {
+		c.Close()
+	}
+	r.conns = nil
 }
 
 // sentAt returns the data.sent of a delivered bench event. The bench's
