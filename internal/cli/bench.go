@@ -39,6 +39,7 @@ type benchCmd struct {
 	Quiet           bool          `short:"q" help:"No progress on stderr."`
 	Duration        time.Duration `help:"With --rate, publish for this long (--events is then rate × duration): a soak."`
 	Hanging         float64       `default:"0" help:"Fraction of the webhooks (0 to 1) whose receivers hang until hookd's timeout; latency is then that of the healthy webhooks only."`
+	Concurrency     int           `default:"0" help:"Attempts each of the bench's webhooks may have in flight at once (max_concurrency); 0 keeps hookd's default (10)."`
 	WebhookTimeout  time.Duration `name:"webhook-timeout" default:"0" help:"Attempt timeout of the bench's webhooks (timeout_ms); 0 keeps hookd's default (10s)."`
 	Backlog         int           `default:"0" help:"Before the run, leave this many deliveries pending on disk: events fanned out to --backlog-webhooks ordered webhooks whose receiver is down (a refused port), so that all but each webhook's head wait."`
 	BacklogWebhooks int           `name:"backlog-webhooks" default:"100" help:"Webhooks the --backlog deliveries are spread over."`
@@ -132,6 +133,9 @@ func (c *benchCmd) setup(ctx context.Context, cl *apiClient, rcv *receivers) (st
 	for i := range c.Webhooks {
 		var w struct{ ID string }
 		body := map[string]any{"name": fmt.Sprintf("bench %d", i), "url": rcv.url(i), "events": []string{benchType}}
+		if c.Concurrency > 0 {
+			body["max_concurrency"] = c.Concurrency
+		}
 		if c.WebhookTimeout > 0 {
 			body["timeout_ms"] = c.WebhookTimeout.Milliseconds()
 		}

@@ -165,9 +165,12 @@ func TestBenchInProcessChildIsNotNeeded(t *testing.T) {
 	_, url, _ := strings.Cut(out.String(), "listening on ")
 	url = strings.TrimSpace(strings.SplitN(url, "\n", 2)[0])
 	code, res, errOut := run(t, context.Background(), "bench", "--url", url, "--admin-key", key,
-		"--events", "200", "--webhooks", "2", "--json")
+		"--events", "200", "--webhooks", "2", "--concurrency", "32", "--json")
 	if code != 0 || !strings.Contains(res, `"deliveries":400`) {
 		t.Fatalf("bench: exit %d\n%s\n%s", code, res, errOut)
+	}
+	if n := benchWebhooksWithConcurrency(t, url, key, 32); n != 2 {
+		t.Errorf("bench --concurrency 32: %d webhooks with max_concurrency 32, want 2", n)
 	}
 	if strings.Contains(errOut, "bench [") {
 		t.Errorf("bench --json drew progress: %q", errOut)
@@ -189,4 +192,36 @@ func TestBenchInProcessChildIsNotNeeded(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// benchWebhooksWithConcurrency returns how many webhooks of the server at
+// url have max_concurrency conc.
+func benchWebhooksWithConcurrency(t *testing.T, url, key string, conc int) int {
+	t.Helper()
+	cl := &apiClient{base: url, key: key, http: http.DefaultClient}
+	var projects struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := cl.do(context.Background(), "GET", "/v1/projects?limit=100", nil, &projects); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, p := range projects.Data {
+		var hooks struct {
+			Data []struct {
+				MaxConcurrency int `json:"max_concurrency"`
+			} `json:"data"`
+		}
+		if err := cl.send(context.Background(), "GET", "/v1/projects/"+p.ID+"/webhooks?limit=100", nil, &hooks); err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hooks.Data {
+			if h.MaxConcurrency == conc {
+				n++
+			}
+		}
+	}
+	return n
 }
