@@ -42,16 +42,34 @@ func (s *Server) ensureKey(ctx context.Context, text string) error {
 	if len(text) < 20 {
 		return errors.New("HOOKD_ADMIN_KEY must be at least 20 characters; make one with `openssl rand -hex 32`")
 	}
+	stored, err := s.keyStored(ctx, text)
+	if err != nil || stored {
+		return err
+	}
+	err = s.createKey(ctx, text, "HOOKD_ADMIN_KEY")
+	if hookd.ErrorCode(err) == hookd.ECONFLICT {
+		// Another node sharing the database stored the same key meanwhile
+		// (the nodes of a cluster started at once on a new database).
+		if stored, serr := s.keyStored(ctx, text); stored || serr != nil {
+			return serr
+		}
+	}
+	return err
+}
+
+// keyStored reports whether the key text is stored and usable; it returns
+// an error when it was revoked or cannot be read.
+func (s *Server) keyStored(ctx context.Context, text string) (bool, error) {
 	k, err := s.store.KeyByHash(ctx, hookd.HashKey(text))
 	switch {
 	case err == nil && k.RevokedAt != nil:
-		return errors.New("HOOKD_ADMIN_KEY was revoked; set a new one")
+		return true, errors.New("HOOKD_ADMIN_KEY was revoked; set a new one")
 	case err == nil:
-		return nil
+		return true, nil
 	case hookd.ErrorCode(err) != hookd.ENOTFOUND:
-		return fmt.Errorf("read admin keys: %w", err)
+		return false, fmt.Errorf("read admin keys: %w", err)
 	}
-	return s.createKey(ctx, text, "HOOKD_ADMIN_KEY")
+	return false, nil
 }
 
 func (s *Server) createKey(ctx context.Context, text, name string) error {

@@ -133,3 +133,53 @@ func rawSecret(t *testing.T, path, id string) string {
 	}
 	return raw
 }
+
+// raceKeyStore answers the first KeyByHash as if the key were not stored
+// yet, as a node sees it when another node stores the same key just after.
+type raceKeyStore struct {
+	hookd.Store
+	lookups int
+}
+
+func (r *raceKeyStore) KeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, error) {
+	r.lookups++
+	if r.lookups == 1 {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "no such key")
+	}
+	return r.Store.KeyByHash(ctx, hash)
+}
+
+// TestEnsureKeyStoredByAnotherNode: two nodes started at once on a new
+// database with the same HOOKD_ADMIN_KEY both start; the one whose insert
+// conflicts finds the key the other stored.
+func TestEnsureKeyStoredByAnotherNode(t *testing.T) {
+	ctx := context.Background()
+	box, _ := secretbox.New(secretbox.NewKey())
+	db, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "h.db"), Sealer: box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	text := hookd.NewKeyText(true)
+	other := &Server{store: db, c: Config{AdminKey: text}}
+	if err := other.bootstrapAdmin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	late := &Server{store: &raceKeyStore{Store: db}, c: Config{AdminKey: text}}
+	if err := late.bootstrapAdmin(ctx); err != nil {
+		t.Fatalf("the second node failed: %v", err)
+	}
+	// A key that conflicts but was revoked meanwhile still fails.
+	k, err := db.KeyByHash(ctx, hookd.HashKey(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := db.KeyRevoke(ctx, "", k.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	late = &Server{store: &raceKeyStore{Store: db}, c: Config{AdminKey: text}}
+	if err := late.bootstrapAdmin(ctx); err == nil || !strings.Contains(err.Error(), "revoked") {
+		t.Fatalf("a revoked key that conflicts: %v, want an error saying it was revoked", err)
+	}
+}
