@@ -3,14 +3,10 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/hookd/hookd"
 )
-
-// eventBufs holds the buffers replyEvent encodes into.
-var eventBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // replyEvent writes ev as the JSON response of a publish. It produces the
 // bytes encoding/json would (HTML not escaped) without reflection and
@@ -18,14 +14,11 @@ var eventBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &
 // already made it compact. Events it does not handle (deliveries, strings
 // that need escaping) go to reply.
 func replyEvent(w http.ResponseWriter, status int, ev *hookd.Event) error {
-	bp := eventBufs.Get().(*[]byte)
-	defer eventBufs.Put(bp)
-	b, ok := appendEvent((*bp)[:0], ev)
+	b, ok := appendEvent(make([]byte, 0, len(ev.Data)+320), ev)
 	if !ok {
 		return reply(w, status, ev)
 	}
 	b = append(b, '\n') // as json.Encoder ends every value
-	*bp = b
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
