@@ -132,13 +132,15 @@ func TestConcurrencyLimitPerWebhook(t *testing.T) {
 	}
 }
 
-func TestHangingWebhookDoesNotDelayOthers(t *testing.T) {
-	f := newFixture(t)
-	stuck := f.webhook(func(w *hookd.Webhook) { w.Events = []string{"slow.*"} })
-	healthy := f.webhook(func(w *hookd.Webhook) { w.Events = []string{"fast.*"} })
+// stuckAndHealthy adds two webhooks to f: stuck (events slow.*), whose
+// attempts hang until their context ends or release is called (defer it,
+// so that the dispatcher stops without waiting for them), and healthy
+// (fast.*), whose attempts succeed; s is the sender that answers so.
+func stuckAndHealthy(f *fixture) (stuck, healthy *hookd.Webhook, s *fakeSender, release func()) {
+	stuck = f.webhook(func(w *hookd.Webhook) { w.Events = []string{"slow.*"} })
+	healthy = f.webhook(func(w *hookd.Webhook) { w.Events = []string{"fast.*"} })
 	hang := make(chan struct{})
-	defer close(hang)
-	s := &fakeSender{respond: func(ctx context.Context, r *hookd.SendRequest) (hookd.Verdict, time.Duration) {
+	s = &fakeSender{respond: func(ctx context.Context, r *hookd.SendRequest) (hookd.Verdict, time.Duration) {
 		if r.Webhook.ID == stuck.ID {
 			select {
 			case <-hang:
@@ -148,6 +150,13 @@ func TestHangingWebhookDoesNotDelayOthers(t *testing.T) {
 		}
 		return hookd.VerdictSuccess, 0
 	}}
+	return stuck, healthy, s, func() { close(hang) }
+}
+
+func TestHangingWebhookDoesNotDelayOthers(t *testing.T) {
+	f := newFixture(t)
+	_, healthy, s, release := stuckAndHealthy(f)
+	defer release()
 	// A small global limit: the stuck webhook must not take every slot.
 	d := f.start(s, func(c *Config) { c.MaxInFlight = 16; c.MaxHeld = 64; c.ClaimBatch = 16 })
 	for i := range 200 {
@@ -164,20 +173,8 @@ func TestHangingWebhookDoesNotDelayOthers(t *testing.T) {
 
 func TestHangingWebhookDoesNotTakeOfferedRoom(t *testing.T) {
 	f := newFixture(t)
-	stuck := f.webhook(func(w *hookd.Webhook) { w.Events = []string{"slow.*"} })
-	healthy := f.webhook(func(w *hookd.Webhook) { w.Events = []string{"fast.*"} })
-	hang := make(chan struct{})
-	defer close(hang)
-	s := &fakeSender{respond: func(ctx context.Context, r *hookd.SendRequest) (hookd.Verdict, time.Duration) {
-		if r.Webhook.ID == stuck.ID {
-			select {
-			case <-hang:
-			case <-ctx.Done():
-			}
-			return hookd.VerdictRetry, 0
-		}
-		return hookd.VerdictSuccess, 0
-	}}
+	stuck, healthy, s, release := stuckAndHealthy(f)
+	defer release()
 	// Deliveries born leased at publish go straight to their lanes: the
 	// stuck webhook's lane must not hold all of MaxHeld, or the healthy
 	// webhook's deliveries could be neither offered nor claimed.
