@@ -255,3 +255,16 @@ func PageLimit(limit int) int {
 	}
 	return min(limit, 100)
 }
+
+// CommitStats counts the work of a store's group-commit writers since it
+// opened (see sqlstore).
+type CommitStats struct {
+	// Commits is how many write transactions ran (or were tried).
+	Commits uint64
+	// Writes is how many writes (publishes, outcome batches, changes) they
+	// carried: Writes/Commits is the group-commit factor.
+	Writes uint64
+	// Pipelined is how many of those writes were sent in a pipeline, one
+	// round trip for their whole transaction (PostgreSQL's publishes).
+	Pipelined uint64
+}

@@ -62,21 +62,24 @@ type PendingCounter interface {
 }
 
 // CommitCounter is implemented by stores that group-commit writes; when the
-// store given to New does, hookd_store_commits_total and
-// hookd_store_writes_total are exported (their ratio is how many writes a
-// commit carries).
+// store given to New does, hookd_store_commits_total,
+// hookd_store_writes_total (their ratio is how many writes a commit
+// carries) and hookd_store_pipelined_writes_total are exported.
 type CommitCounter interface {
-	// CommitStats returns the transactions run and the writes they carried.
-	CommitStats() (commits, writes uint64)
+	// CommitStats returns the store's commit counters.
+	CommitStats() hookd.CommitStats
 }
 
 func registerCommitCounters(reg *prometheus.Registry, cc CommitCounter) {
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hookd_store_commits_total",
 		Help: "Write transactions run by this node's store writers (each is one commit, one fsync on SQLite)."},
-		func() float64 { c, _ := cc.CommitStats(); return float64(c) }))
+		func() float64 { return float64(cc.CommitStats().Commits) }))
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hookd_store_writes_total",
 		Help: "Writes (publishes, outcome batches, changes) carried by those transactions; writes / commits is the group-commit factor."},
-		func() float64 { _, w := cc.CommitStats(); return float64(w) }))
+		func() float64 { return float64(cc.CommitStats().Writes) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hookd_store_pipelined_writes_total",
+		Help: "Writes of those sent to PostgreSQL in a pipeline, one round trip for their whole transaction (always 0 on SQLite)."},
+		func() float64 { return float64(cc.CommitStats().Pipelined) }))
 }
 
 // Metrics holds hookd's collectors and their registry. Its methods are safe

@@ -112,6 +112,9 @@ func TestScrapeAfterDelivery(t *testing.T) {
 	if commits < 1 || writes < commits {
 		t.Fatalf("hookd_store_commits_total %v, hookd_store_writes_total %v: want 1 <= commits <= writes", commits, writes)
 	}
+	if piped := sampleValue(t, body, "hookd_store_pipelined_writes_total"); piped != 0 {
+		t.Fatalf("hookd_store_pipelined_writes_total %v on SQLite: want 0", piped)
+	}
 	// /metrics is in the OpenAPI document.
 	resp, err := http.Get(base + "/openapi.json")
 	if err != nil {

@@ -2,12 +2,15 @@ package postgres
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/sqlstore"
 )
 
 // TestInterpret checks that PostgreSQL's SQLSTATEs become the hookd codes
@@ -36,5 +39,24 @@ func TestInterpret(t *testing.T) {
 		if !errors.Is(err, cause) {
 			t.Errorf("SQLSTATE %s: the driver error is not wrapped", state)
 		}
+	}
+}
+
+// TestClassify checks which pipeline errors prove that the transaction did
+// not commit (PostgreSQL reported an error) and which leave it unknown.
+func TestClassify(t *testing.T) {
+	pe := &pgconn.PgError{Code: "22021", Message: "invalid byte sequence"}
+	for _, err := range []error{pe, fmt.Errorf("read result: %w", pe)} {
+		if got := classify(err); !errors.Is(got, sqlstore.ErrNotCommitted) || !errors.Is(got, pe) {
+			t.Errorf("classify(%v) = %v: want ErrNotCommitted wrapping the PostgreSQL error", err, got)
+		}
+	}
+	for _, err := range []error{io.ErrUnexpectedEOF, errors.New("scan: wrong type")} {
+		if got := classify(err); errors.Is(got, sqlstore.ErrNotCommitted) {
+			t.Errorf("classify(%v) = %v: the commit is unknown, not refused", err, got)
+		}
+	}
+	if classify(nil) != nil {
+		t.Error("classify(nil) is not nil")
 	}
 }

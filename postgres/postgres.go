@@ -244,6 +244,7 @@ var Dialect = sqlstore.Dialect{
 	Retryable:   retryable,
 	Interpret:   interpret,
 	PublishCTE:  true,
+	Pipeline:    pipeline,
 }
 
 // redact returns a connection URL without its password.

@@ -16,11 +16,15 @@ import (
 // transaction.
 func (s *Store) EventPublish(ctx context.Context, p hookd.PublishParams) (*hookd.PublishResult, error) {
 	var res *hookd.PublishResult
-	err := s.writers.doKeepingIndex(ctx, func(w *wtx) error {
+	op := &writeOp{fn: func(w *wtx) error {
 		var err error
 		res, err = s.publish(w, p)
 		return err
-	})
+	}, done: make(chan struct{}), keepsIndex: true}
+	if s.d.Pipeline != nil && s.d.PublishCTE {
+		op.pipe = &publishPipe{s: s, p: p, op: op, res: &res}
+	}
+	err := s.writers.submit(ctx, op)
 	if err != nil {
 		return nil, err
 	}

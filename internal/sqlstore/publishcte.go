@@ -91,56 +91,162 @@ func (s *Store) publishPlan(w *wtx, ev *hookd.Event, only string) (*hookd.Index,
 // seqs of the event and deliveries it inserted. It returns the project's
 // current webhooks_version and whether the event was inserted.
 func (s *Store) execPublishCTE(w *wtx, p hookd.PublishParams, version int64, plans []plannedDelivery) (int64, bool, error) {
+	rows, err := w.query(publishCTE, publishCTEArgs(p, version, plans)...)
+	if err != nil {
+		return 0, false, s.wrap(err, "")
+	}
+	defer rows.Close()
+	r := newPublishRows(p.Event, plans)
+	for rows.Next() {
+		if err := r.row(rows.Scan); err != nil {
+			return 0, false, s.wrap(err, "")
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, false, s.wrap(err, "")
+	}
+	if err := r.check(); err != nil {
+		return 0, false, err
+	}
+	return r.current, r.inserted, s.wrap(rows.Close(), "")
+}
+
+// publishCTEArgs returns the parameters of publishCTE for the event of p
+// planned with the webhooks index of version.
+func publishCTEArgs(p hookd.PublishParams, version int64, plans []plannedDelivery) []any {
 	ev := p.Event
 	ids := make([]string, len(plans))
 	hooks := make([]string, len(plans))
 	dues := make([]*int64, len(plans))
 	owners := make([]string, len(plans))
 	tokens := make([]int64, len(plans))
-	byID := make(map[string]*hookd.Delivery, len(plans))
 	for i, pd := range plans {
 		ids[i], hooks[i], owners[i], tokens[i] = pd.d.ID, pd.wh.ID, pd.owner, pd.d.LeaseToken
 		if pd.due != nil {
 			due := ns(*pd.due)
 			dues[i] = &due
 		}
-		byID[pd.d.ID] = pd.d
 	}
 	trigger := string(p.Trigger)
 	if trigger == "" {
 		trigger = string(hookd.TriggerAuto)
 	}
-	rows, err := w.query(publishCTE, ev.ProjectID, ev.ID, ev.ProjectID, ev.Type, string(ev.Data), ns(ev.Timestamp),
+	return []any{ev.ProjectID, ev.ID, ev.ProjectID, ev.Type, string(ev.Data), ns(ev.Timestamp),
 		idempotencyKey(ev), p.Fingerprint, ns(ev.CreatedAt), nullString(ev.TraceParent), version,
-		trigger, ns(p.Now), ns(p.Now), ns(p.Now), ids, hooks, dues, owners, tokens)
+		trigger, ns(p.Now), ns(p.Now), ns(p.Now), ids, hooks, dues, owners, tokens}
+}
+
+// publishRows reads the rows publishCTE returns: it sets the seqs of the
+// event and of the deliveries inserted, and keeps the project's current
+// webhooks_version.
+type publishRows struct {
+	ev       *hookd.Event
+	byID     map[string]*hookd.Delivery
+	want     int
+	current  int64
+	found    bool // the project exists
+	inserted bool // the event was inserted (not a duplicate, same version)
+	n        int  // deliveries inserted
+}
+
+func newPublishRows(ev *hookd.Event, plans []plannedDelivery) *publishRows {
+	r := &publishRows{ev: ev, byID: make(map[string]*hookd.Delivery, len(plans)), want: len(plans)}
+	for _, pd := range plans {
+		r.byID[pd.d.ID] = pd.d
+	}
+	return r
+}
+
+// row reads one row with scan. It returns scan's error, or an error when
+// the row names a delivery that was not planned.
+func (r *publishRows) row(scan func(dest ...any) error) error {
+	var seq, dseq *int64
+	var id *string
+	if err := scan(&r.current, &seq, &dseq, &id); err != nil {
+		return err
+	}
+	r.found = true
+	if seq != nil {
+		r.inserted, r.ev.Seq = true, *seq
+	}
+	if id != nil {
+		d := r.byID[*id]
+		if d == nil {
+			return hookd.Errorf(hookd.EINTERNAL, "publish returned delivery %s, which it did not plan", *id)
+		}
+		d.Seq = *dseq
+		r.n++
+	}
+	return nil
+}
+
+// check returns ENOTFOUND when the project does not exist and EINTERNAL
+// when the event was inserted with fewer deliveries than planned.
+func (r *publishRows) check() error {
+	if !r.found {
+		return hookd.Errorf(hookd.ENOTFOUND, "project %s not found", r.ev.ProjectID)
+	}
+	if r.inserted && r.n != r.want {
+		return hookd.Errorf(hookd.EINTERNAL, "publish inserted %d deliveries of %d", r.n, r.want)
+	}
+	return nil
+}
+
+// publishPipe is a publish as one pipelined statement (see pipeOp):
+// publishCTE with the deliveries planned from the cached webhooks index.
+// A publish without a cached index, with an error to report, with an
+// ordered webhook whose delivery waits for promote, or whose statement
+// inserted nothing (a duplicate, a project whose webhooks changed) runs as
+// a transaction of its own instead.
+type publishPipe struct {
+	s     *Store
+	p     hookd.PublishParams
+	op    *writeOp
+	res   **hookd.PublishResult
+	ix    *hookd.Index
+	plans []plannedDelivery
+	rows  *publishRows
+}
+
+func (pp *publishPipe) stmt() (PipeStmt, bool, bool) {
+	ev := pp.p.Event
+	ix := pp.s.index.Peek(ev.ProjectID)
+	if ix == nil {
+		return PipeStmt{}, false, false
+	}
+	targets, err := publishTargets(ix, ev, pp.p.Only)
 	if err != nil {
-		return 0, false, s.wrap(err, "")
+		return PipeStmt{}, false, false
 	}
-	defer rows.Close()
-	current, found, inserted, n := int64(0), false, false, 0
-	for rows.Next() {
-		var seq, dseq *int64
-		var id *string
-		if err := rows.Scan(&current, &seq, &dseq, &id); err != nil {
-			return 0, false, s.wrap(err, "")
+	plans := planDeliveries(ev, targets, pp.p)
+	due := false
+	for _, pd := range plans {
+		if pd.wh.Ordered && pd.owner == "" {
+			return PipeStmt{}, false, false
 		}
-		found = true
-		if seq != nil {
-			inserted, ev.Seq = true, *seq
-		}
-		if id != nil {
-			byID[*id].Seq = *dseq
-			n++
-		}
+		due = due || pd.markDue
 	}
-	if err := rows.Err(); err != nil {
-		return 0, false, s.wrap(err, "")
+	pp.ix, pp.plans, pp.rows = ix, plans, newPublishRows(ev, plans)
+	st := PipeStmt{Query: pp.s.publishCTESQL, Args: publishCTEArgs(pp.p, ix.Version, plans), Row: pp.rows.row}
+	return st, due, true
+}
+
+func (pp *publishPipe) finish() bool {
+	r := pp.rows
+	if !r.found || !r.inserted || r.current != pp.ix.Version {
+		return false
 	}
-	if !found {
-		return 0, false, hookd.Errorf(hookd.ENOTFOUND, "project %s not found", ev.ProjectID)
+	if err := r.check(); err != nil {
+		pp.op.err = err
+		return true
 	}
-	if inserted && n != len(plans) {
-		return 0, false, hookd.Errorf(hookd.EINTERNAL, "publish inserted %d deliveries of %d", n, len(plans))
+	res := &hookd.PublishResult{Event: pp.p.Event}
+	for _, pd := range pp.plans {
+		pd.d.EventSeq = r.ev.Seq
+		pp.op.due = pp.op.due || pd.markDue
+		res.Deliveries = append(res.Deliveries, pd.d)
+		res.Webhooks = append(res.Webhooks, pd.wh)
 	}
-	return current, inserted, s.wrap(rows.Close(), "")
+	*pp.res = res
+	return true
 }

@@ -10,11 +10,10 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// CommitStats returns how many write transactions this store's writers have
-// run since it opened, and how many writes (publishes, outcome batches,
-// changes) they carried: writes/commits is the group-commit factor. It
-// backs hookd_store_commits_total and hookd_store_writes_total.
-func (s *Store) CommitStats() (commits, writes uint64) { return s.writers.stats() }
+// CommitStats returns the counters of this store's writers. They back
+// hookd_store_commits_total, hookd_store_writes_total and
+// hookd_store_pipelined_writes_total.
+func (s *Store) CommitStats() hookd.CommitStats { return s.writers.stats() }
 
 // PendingStats returns how many deliveries are pending and when the oldest
 // of them was created (zero when none). Both questions are answered from

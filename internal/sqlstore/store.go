@@ -59,6 +59,15 @@ type Dialect struct {
 	// passes Go slices as arrays (PostgreSQL): a publish then inserts its
 	// event and deliveries in one statement instead of one each.
 	PublishCTE bool
+	// Pipeline, when set, sends statements in one round trip, to run in
+	// one transaction that commits only when every one of them succeeds
+	// (PostgreSQL: a pgx batch, an implicit transaction ended by one Sync).
+	// It calls each statement's Row for its result rows, in order. It
+	// returns nil when the transaction committed, an error wrapping
+	// ErrNotCommitted when it certainly did not (a statement failed, or
+	// nothing was sent), and any other error when whether it committed is
+	// unknown (the connection broke).
+	Pipeline func(ctx context.Context, db *sql.DB, stmts []PipeStmt) error
 }
 
 // DefaultCommitDelay is the CommitDelay the sqlite and postgres packages
@@ -119,6 +128,8 @@ type Store struct {
 
 	mu    sync.Mutex
 	stmts map[stmtKey]*sql.Stmt
+	// publishCTESQL is publishCTE in the dialect's placeholders.
+	publishCTESQL string
 }
 
 type stmtKey struct {
@@ -142,6 +153,9 @@ func New(c Config) *Store {
 		s.notify = func() {}
 	}
 	s.index.Compile = template.FilterMatcher
+	if s.d.PublishCTE {
+		s.publishCTESQL = s.d.Rebind(publishCTE)
+	}
 	s.writers = newWriterPool(s, c.Writers, c.MaxBatch, c.CommitDelay)
 	return s
 }

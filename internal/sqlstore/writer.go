@@ -36,7 +36,7 @@ type writerPool struct {
 	maxBatch int
 	delay    time.Duration
 
-	commits, writes atomic.Uint64
+	commits, writes, piped atomic.Uint64
 }
 
 // busyBatch is how many writes the last batch must have held for a writer
@@ -51,6 +51,8 @@ type writeOp struct {
 	// keepsIndex says the write changes no project or webhook (a
 	// publish), so the webhooks versions read before it stay valid.
 	keepsIndex bool
+	// pipe, when set, is the write's form as one pipelined statement.
+	pipe pipeOp
 }
 
 func newWriterPool(s *Store, n, maxBatch int, delay time.Duration) *writerPool {
@@ -67,13 +69,6 @@ func newWriterPool(s *Store, n, maxBatch int, delay time.Duration) *writerPool {
 // waits for it; ctx only bounds the wait for a free writer.
 func (p *writerPool) do(ctx context.Context, fn func(*wtx) error) error {
 	return p.submit(ctx, &writeOp{fn: fn, done: make(chan struct{})})
-}
-
-// doKeepingIndex is do for a write that changes no project or webhook: the
-// writes after it in the same transaction may reuse the webhooks versions
-// read before it (one SELECT fewer per publish).
-func (p *writerPool) doKeepingIndex(ctx context.Context, fn func(*wtx) error) error {
-	return p.submit(ctx, &writeOp{fn: fn, done: make(chan struct{}), keepsIndex: true})
 }
 
 func (p *writerPool) submit(ctx context.Context, op *writeOp) error {
@@ -146,14 +141,16 @@ drain:
 }
 
 // stats returns how many transactions the writers have committed or tried
-// to, and how many writes those carried.
-func (p *writerPool) stats() (commits, writes uint64) {
-	return p.commits.Load(), p.writes.Load()
+// to, how many writes those carried and how many of these were pipelined.
+func (p *writerPool) stats() hookd.CommitStats {
+	return hookd.CommitStats{Commits: p.commits.Load(), Writes: p.writes.Load(), Pipelined: p.piped.Load()}
 }
 
 func (p *writerPool) run(batch []*writeOp) {
-	p.commits.Add(1)
-	p.writes.Add(uint64(len(batch)))
+	batch = p.runPipeline(batch)
+	if len(batch) == 0 {
+		return
+	}
 	ctx := context.Background()
 	var err error
 	for try := 1; ; try++ {
@@ -167,15 +164,25 @@ func (p *writerPool) run(batch []*writeOp) {
 		p.s.index.Clear()
 		time.Sleep(time.Duration(try*try)*time.Millisecond + time.Duration(rand.Int64N(int64(time.Millisecond))))
 	}
+	if err != nil {
+		p.s.index.Clear() // it may hold an index built from writes that did not commit
+	}
+	p.finish(batch, err)
+}
+
+// finish ends the writes of a transaction that committed (err nil) or
+// failed with err: it counts them, gives err to those without an error of
+// their own, records a failure for Ping, wakes the dispatchers when a
+// write made deliveries due, and releases the writes' callers.
+func (p *writerPool) finish(batch []*writeOp, err error) {
+	p.commits.Add(1)
+	p.writes.Add(uint64(len(batch)))
 	due := false
 	for _, op := range batch {
 		if err != nil && op.err == nil {
 			op.err = err
 		}
 		due = due || (op.err == nil && op.due)
-	}
-	if err != nil {
-		p.s.index.Clear() // it may hold an index built from writes that did not commit
 	}
 	p.s.health.observe(func(e error) error { return p.s.wrap(e, "") }, err, batch)
 	if due {
