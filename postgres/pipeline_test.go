@@ -59,7 +59,7 @@ func TestPipelinedPublish(t *testing.T) {
 	url := pgtest.FreshDatabase(t)
 	a, b := openURL(t, url), openURL(t, url)
 	now := time.Now()
-	p, _ := setup(t, a, now) // webhooks "*", ordered "ordered.*", "*"
+	p, _ := setup(t, a, now)                                  // webhooks "*", ordered "ordered.*", "*"
 	checkStored(t, a, publishN(t, a, p.ID, "x.y", 0, now), 2) // caches the index
 	s0 := a.CommitStats()
 	for i := range 10 {
