@@ -59,8 +59,10 @@ func TestPipelinedPublish(t *testing.T) {
 	url := pgtest.FreshDatabase(t)
 	a, b := openURL(t, url), openURL(t, url)
 	now := time.Now()
-	p, _ := setup(t, a, now)                                  // webhooks "*", ordered "ordered.*", "*"
-	checkStored(t, a, publishN(t, a, p.ID, "x.y", 0, now), 2) // caches the index
+	// Webhooks "*", ordered "ordered.*" and "*"; the first publish caches
+	// the index.
+	p, _ := setup(t, a, now)
+	checkStored(t, a, publishN(t, a, p.ID, "x.y", 0, now), 2)
 	s0 := a.CommitStats()
 	for i := range 10 {
 		checkStored(t, a, publishN(t, a, p.ID, "x.y", i+1, now), 2)
