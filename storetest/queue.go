@@ -16,6 +16,7 @@ var queueCases = []testCase{
 	{"Renew", testRenew},
 	{"CompleteStates", testCompleteStates},
 	{"CompleteBatch", testCompleteBatch},
+	{"AttemptRoundTripBatch", testAttemptRoundTripBatch},
 	{"CancelKeepsLastAttempt", testCancelKeepsLastAttempt},
 	{"AttemptRoundTrip", testAttemptRoundTrip},
 	{"NextDue", testNextDue},
@@ -337,6 +338,59 @@ func testAttemptRoundTrip(t *testing.T, e *env) {
 	fresh := e.publish(p1.ID, "deploy.succeeded").Deliveries[0]
 	if atts, err := e.s.AttemptList(e.ctx, p1.ID, fresh.ID); err != nil || len(atts) != 0 {
 		t.Errorf("AttemptList of an untried delivery = %v, %v", atts, err)
+	}
+}
+
+// testAttemptRoundTripBatch records attempts of every shape (envelope and
+// own body, with and without a response, a response body in base64 and
+// truncated, an error) in one batch of outcomes, which stores write with
+// multi-row statements, and reads every field back.
+func testAttemptRoundTripBatch(t *testing.T, e *env) {
+	p := e.project("one")
+	e.webhook(p.ID, []string{"*"})
+	e.publishSpread(p.ID, 3)
+	jobs := e.claim("node-a", 10)
+	if len(jobs) != 3 {
+		t.Fatalf("claimed %d, want 3", len(jobs))
+	}
+	attempt := func(j *hookd.Job, outcome string) *hookd.Attempt {
+		return &hookd.Attempt{ID: hookd.NewID(hookd.PrefixAttempt, e.now), DeliveryID: j.Delivery.ID, Number: 1,
+			Trigger: hookd.TriggerAuto, StartedAt: e.now, DurationMS: 12.5, Outcome: outcome,
+			Request: hookd.AttemptRequest{Method: "POST", URL: "https://receiver.example/hook",
+				Headers: map[string][]string{"Content-Type": {"application/json"}, "Webhook-Signature": {"v1,a", "v1,b"}},
+				Body:    string(j.Event.Envelope()), BodyIsEnvelope: true}}
+	}
+	ok := attempt(jobs[0], hookd.OutcomeSucceeded)
+	ok.Response = &hookd.AttemptResponse{Status: 204, Headers: map[string][]string{"X-Id": {"1"}}}
+	retry := attempt(jobs[1], hookd.OutcomeRetry)
+	retry.Request.Body, retry.Request.BodyIsEnvelope = `{"text":"é \"q\""}`, false
+	retry.Response = &hookd.AttemptResponse{Status: 503, Headers: map[string][]string{"Retry-After": {"120"}},
+		Body: "aGVsbG8=", BodyEncoding: "base64", Truncated: true}
+	failed := attempt(jobs[2], hookd.OutcomeFailed)
+	failed.Error = "dial tcp: connection refused"
+	must(t, e.s.DeliveryComplete(e.ctx, []*hookd.Outcome{
+		{Delivery: jobs[0].Delivery, Attempt: ok, State: hookd.StateSucceeded, Now: e.now},
+		{Delivery: jobs[1].Delivery, Attempt: retry, State: hookd.StatePending, NextAttemptAt: e.now.Add(time.Minute), Now: e.now},
+		{Delivery: jobs[2].Delivery, Attempt: failed, State: hookd.StateFailed, Now: e.now},
+	}))
+	for i, want := range []*hookd.Attempt{ok, retry, failed} {
+		atts := e.attempts(p.ID, jobs[i].Delivery.ID)
+		if len(atts) != 1 {
+			t.Fatalf("delivery %d: %d attempts, want 1", i, len(atts))
+		}
+		wantAttempt(t, atts[0], want)
+		if want.Request.BodyIsEnvelope && atts[0].Request.Body != string(jobs[i].Event.Envelope()) {
+			t.Errorf("delivery %d: envelope body = %s", i, atts[0].Request.Body)
+		}
+		d := e.delivery(p.ID, jobs[i].Delivery.ID)
+		status := 0
+		if want.Response != nil {
+			status = want.Response.Status
+		}
+		if d.LastStatus != status || d.LastError != want.Error || d.AttemptCount != 1 {
+			t.Errorf("delivery %d: last status %d, error %q, %d attempts; want %d, %q, 1",
+				i, d.LastStatus, d.LastError, d.AttemptCount, status, want.Error)
+		}
 	}
 }
 

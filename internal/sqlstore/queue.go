@@ -141,17 +141,21 @@ func batchable(outcomes []*hookd.Outcome) bool {
 // change the result; promotions of ordered webhooks run after the updates,
 // in the outcomes' order, as complete would.
 func (s *Store) completeBatch(w *wtx, outcomes []*hookd.Outcome) error {
-	if err := s.insertAttempts(w, outcomes); err != nil {
-		return err
-	}
 	held := make(map[int64]bool, len(outcomes))
+	ordered := map[string]bool{}
 	final := make([]*hookd.Outcome, 0, len(outcomes))
 	for _, o := range outcomes {
 		if o.State != hookd.StatePending {
 			final = append(final, o)
 		}
 	}
-	if err := s.finishDeliveries(w, final, held); err != nil {
+	if s.d.PublishCTE {
+		if err := s.completeWithCTE(w, outcomes, final, held, ordered); err != nil {
+			return err
+		}
+	} else if err := s.insertAttempts(w, outcomes); err != nil {
+		return err
+	} else if err := s.finishDeliveries(w, final, held); err != nil {
 		return err
 	}
 	for _, o := range outcomes {
@@ -165,7 +169,6 @@ func (s *Store) completeBatch(w *wtx, outcomes []*hookd.Outcome) error {
 		held[o.Delivery.Seq] = n > 0
 	}
 	streaks := map[string]*streak{}
-	ordered := map[string]bool{}
 	for _, o := range outcomes {
 		h := held[o.Delivery.Seq]
 		if h {
@@ -405,24 +408,54 @@ func (s *Store) insertAttempt(w *wtx, d *hookd.Delivery, a *hookd.Attempt) error
 	return s.wrap(err, "")
 }
 
-// appendAttemptArgs appends the 16 column values of an attempt row.
-func appendAttemptArgs(args []any, d *hookd.Delivery, a *hookd.Attempt) []any {
-	reqHeaders := headersJSON(a.Request.Headers)
-	var reqBody, respHeaders, respBody, respMeta any
+// attemptRow holds the 16 column values of an attempt row; nil pointers
+// are NULL.
+type attemptRow struct {
+	id                            string
+	deliverySeq                   int64
+	number                        int
+	trigger, outcome              string
+	startedAt, durationNS         int64
+	method, url, reqHeaders       string
+	reqBody                       *string // nil: the event's envelope
+	status                        int
+	respHeaders, respBody, rsMeta *string
+	err                           string
+}
+
+func newAttemptRow(d *hookd.Delivery, a *hookd.Attempt) attemptRow {
+	r := attemptRow{id: a.ID, deliverySeq: d.Seq, number: a.Number, trigger: string(a.Trigger), outcome: a.Outcome,
+		startedAt: ns(a.StartedAt), durationNS: int64(a.DurationMS * 1e6), method: a.Request.Method,
+		url: a.Request.URL, reqHeaders: headersJSON(a.Request.Headers), err: a.Error}
 	if !a.Request.BodyIsEnvelope {
-		reqBody = a.Request.Body
+		r.reqBody = &a.Request.Body
 	}
-	status := 0
-	if r := a.Response; r != nil {
-		status = r.Status
-		respHeaders, respBody = headersJSON(r.Headers), r.Body
-		if r.BodyEncoding != "" || r.Truncated {
-			m, _ := json.Marshal(responseMeta{r.BodyEncoding, r.Truncated})
-			respMeta = string(m)
+	if resp := a.Response; resp != nil {
+		h := headersJSON(resp.Headers)
+		r.status, r.respHeaders, r.respBody = resp.Status, &h, &resp.Body
+		if resp.BodyEncoding != "" || resp.Truncated {
+			m, _ := json.Marshal(responseMeta{resp.BodyEncoding, resp.Truncated})
+			meta := string(m)
+			r.rsMeta = &meta
 		}
 	}
-	return append(args, a.ID, d.Seq, a.Number, string(a.Trigger), a.Outcome, ns(a.StartedAt), int64(a.DurationMS*1e6),
-		a.Request.Method, a.Request.URL, reqHeaders, reqBody, status, respHeaders, respBody, respMeta, a.Error)
+	return r
+}
+
+// appendAttemptArgs appends the 16 column values of an attempt row.
+func appendAttemptArgs(args []any, d *hookd.Delivery, a *hookd.Attempt) []any {
+	r := newAttemptRow(d, a)
+	return append(args, r.id, r.deliverySeq, r.number, r.trigger, r.outcome, r.startedAt, r.durationNS,
+		r.method, r.url, r.reqHeaders, nullable(r.reqBody), r.status, nullable(r.respHeaders), nullable(r.respBody),
+		nullable(r.rsMeta), r.err)
+}
+
+// nullable returns *p, or nil (NULL) when p is nil.
+func nullable(p *string) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // disable turns a webhook off for reason (410 Gone, failure streak) and

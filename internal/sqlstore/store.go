@@ -55,9 +55,11 @@ type Dialect struct {
 	// count (SQLite): single-row INSERTs then run as Exec and read the new
 	// seq with LastInsertId, instead of RETURNING seq through a result set.
 	LastInsertID bool
-	// PublishCTE says the database runs INSERTs inside WITH and the driver
-	// passes Go slices as arrays (PostgreSQL): a publish then inserts its
-	// event and deliveries in one statement instead of one each.
+	// PublishCTE says the database runs INSERTs and UPDATEs inside WITH
+	// and the driver passes Go slices as arrays (PostgreSQL): a publish
+	// then inserts its event and deliveries in one statement instead of one
+	// each, and a batch of outcomes its attempts and final updates in one
+	// statement instead of two per power-of-two chunk.
 	PublishCTE bool
 	// Pipeline, when set, sends statements in one round trip, to run in
 	// one transaction that commits only when every one of them succeeds
