@@ -85,7 +85,7 @@ func attemptArrays(outcomes []*hookd.Outcome) []any {
 		methods, urls, reqHeaders = append(methods, r.method), append(urls, r.url), append(reqHeaders, r.reqHeaders)
 		reqBodies, statuses = append(reqBodies, r.reqBody), append(statuses, int32(r.status))
 		respHeaders, respBodies = append(respHeaders, r.respHeaders), append(respBodies, r.respBody)
-		metas, errs = append(metas, r.rsMeta), append(errs, r.err)
+		metas, errs = append(metas, r.respMeta), append(errs, r.err)
 	}
 	return []any{ids, seqs, numbers, triggers, results, starts, durations, methods, urls, reqHeaders,
 		reqBodies, statuses, respHeaders, respBodies, metas, errs}

@@ -411,16 +411,16 @@ func (s *Store) insertAttempt(w *wtx, d *hookd.Delivery, a *hookd.Attempt) error
 // attemptRow holds the 16 column values of an attempt row; nil pointers
 // are NULL.
 type attemptRow struct {
-	id                            string
-	deliverySeq                   int64
-	number                        int
-	trigger, outcome              string
-	startedAt, durationNS         int64
-	method, url, reqHeaders       string
-	reqBody                       *string // nil: the event's envelope
-	status                        int
-	respHeaders, respBody, rsMeta *string
-	err                           string
+	id                              string
+	deliverySeq                     int64
+	number                          int
+	trigger, outcome                string
+	startedAt, durationNS           int64
+	method, url, reqHeaders         string
+	reqBody                         *string // nil: the event's envelope
+	status                          int
+	respHeaders, respBody, respMeta *string
+	err                             string
 }
 
 func newAttemptRow(d *hookd.Delivery, a *hookd.Attempt) attemptRow {
@@ -436,7 +436,7 @@ func newAttemptRow(d *hookd.Delivery, a *hookd.Attempt) attemptRow {
 		if resp.BodyEncoding != "" || resp.Truncated {
 			m, _ := json.Marshal(responseMeta{resp.BodyEncoding, resp.Truncated})
 			meta := string(m)
-			r.rsMeta = &meta
+			r.respMeta = &meta
 		}
 	}
 	return r
@@ -447,7 +447,7 @@ func appendAttemptArgs(args []any, d *hookd.Delivery, a *hookd.Attempt) []any {
 	r := newAttemptRow(d, a)
 	return append(args, r.id, r.deliverySeq, r.number, r.trigger, r.outcome, r.startedAt, r.durationNS,
 		r.method, r.url, r.reqHeaders, nullable(r.reqBody), r.status, nullable(r.respHeaders), nullable(r.respBody),
-		nullable(r.rsMeta), r.err)
+		nullable(r.respMeta), r.err)
 }
 
 // nullable returns *p, or nil (NULL) when p is nil.
