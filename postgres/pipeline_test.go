@@ -133,8 +133,11 @@ func TestPipelineOneStatementFails(t *testing.T) {
 		}
 		checkStored(t, db, results[i], 2)
 	}
-	if s := db.CommitStats(); s.Pipelined == 0 || s.Writes <= s.Commits {
-		t.Fatalf("commit stats %+v: want pipelined publishes sharing commits", s)
+	// The publishes must have shared commits for the pipelines to have
+	// carried refused and good publishes together (most batches then roll
+	// back and run with savepoints, so few or none stay pipelined).
+	if s := db.CommitStats(); s.Writes <= s.Commits {
+		t.Fatalf("commit stats %+v: the publishes did not share commits", s)
 	}
 }
 
