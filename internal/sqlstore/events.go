@@ -47,21 +47,33 @@ func (s *Store) publish(w *wtx, p hookd.PublishParams) (*hookd.PublishResult, er
 	if !inserted {
 		return s.duplicate(w, ev, p.Fingerprint)
 	}
-	res := &hookd.PublishResult{Event: ev}
+	res, due := publishResult(ev, plans)
+	if due {
+		w.markDue()
+	}
 	for _, pd := range plans {
-		pd.d.EventSeq = ev.Seq
-		if pd.markDue {
-			w.markDue()
-		}
 		if pd.wh.Ordered && pd.owner == "" {
 			if err := s.promote(w, pd.wh.ID); err != nil {
 				return nil, err
 			}
 		}
+	}
+	return res, nil
+}
+
+// publishResult returns the result of a publish that inserted ev and the
+// planned deliveries (their EventSeq set), and whether any of those is due
+// at once.
+func publishResult(ev *hookd.Event, plans []plannedDelivery) (*hookd.PublishResult, bool) {
+	res := &hookd.PublishResult{Event: ev}
+	due := false
+	for _, pd := range plans {
+		pd.d.EventSeq = ev.Seq
+		due = due || pd.markDue
 		res.Deliveries = append(res.Deliveries, pd.d)
 		res.Webhooks = append(res.Webhooks, pd.wh)
 	}
-	return res, nil
+	return res, due
 }
 
 // insertEventThenDeliveries plans the deliveries from the project's

@@ -66,7 +66,7 @@ func (p *writerPool) runPipeline(batch []*writeOp) []*writeOp {
 		return batch
 	}
 	if notify && p.s.d.NotifyDue != "" {
-		stmts = append(stmts, PipeStmt{Query: p.s.d.Rebind(p.s.d.NotifyDue)})
+		stmts = append(stmts, PipeStmt{Query: p.s.d.NotifyDue}) // no placeholders, as in runTx
 	}
 	err := pipeline(context.Background(), p.s.wdb, stmts)
 	if errors.Is(err, ErrNotCommitted) {

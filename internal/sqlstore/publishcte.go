@@ -240,13 +240,6 @@ func (pp *publishPipe) finish() bool {
 		pp.op.err = err
 		return true
 	}
-	res := &hookd.PublishResult{Event: pp.p.Event}
-	for _, pd := range pp.plans {
-		pd.d.EventSeq = r.ev.Seq
-		pp.op.due = pp.op.due || pd.markDue
-		res.Deliveries = append(res.Deliveries, pd.d)
-		res.Webhooks = append(res.Webhooks, pd.wh)
-	}
-	*pp.res = res
+	*pp.res, pp.op.due = publishResult(pp.p.Event, pp.plans)
 	return true
 }
