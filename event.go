@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/hookd/hookd/internal/jsonscan"
 )
 
 // Event is one published occurrence. It is immutable.
@@ -55,7 +57,7 @@ func (e *Event) Validate() error {
 	}
 	if len(e.Data) == 0 {
 		v.Add("data", "is required (use {} for none)")
-	} else if e.Data[0] != '{' || !json.Valid(e.Data) {
+	} else if e.Data[0] != '{' || !jsonscan.Valid(e.Data) {
 		v.Add("data", "must be a JSON object")
 	} else if !utf8.Valid(e.Data) {
 		v.Add("data", "must be UTF-8")

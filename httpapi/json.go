@@ -113,6 +113,9 @@ func (a *API) decode(w http.ResponseWriter, r *http.Request, dst any, optional b
 		// doing nothing, where the document promises an object.
 		return false, hookd.Errorf(hookd.EMALFORMED, "the request body is null; send a JSON object")
 	}
+	if f, ok := dst.(fastDecoder); ok && f.decodeFast(body) {
+		return true, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
