@@ -119,6 +119,7 @@ type Dispatcher struct {
 	stopLoop  context.CancelFunc
 	loops     sync.WaitGroup // claim loop and renewer
 	running   sync.WaitGroup // attempts
+	workers   *workers       // run the attempts
 
 	mu       sync.Mutex
 	stopping bool
@@ -149,6 +150,7 @@ func New(c Config) (*Dispatcher, error) {
 	d.rec = newRecorder(c.Store, c.Logger, d.hint)
 	d.rec.written = d.announceDisabled
 	d.runCtx, d.cancelRun = context.WithCancel(context.Background())
+	d.workers = newWorkers(d.runCtx)
 	d.loopCtx, d.stopLoop = context.WithCancel(context.Background())
 	return d, nil
 }

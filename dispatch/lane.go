@@ -142,7 +142,7 @@ func (d *Dispatcher) pump(l *lane) {
 		l.active++
 		d.inFlight++
 		d.running.Add(1)
-		go d.run(l, it)
+		d.workers.Go(func() { d.run(l, it) })
 	}
 	if l.idle() {
 		delete(d.lanes, l.id)
