@@ -58,10 +58,9 @@ func (a *API) authorize(r *http.Request, rt route) (*http.Request, error) {
 // admin key, the project exists. skipExists skips the existence check for
 // routes whose store call reports a missing project itself (publish).
 func (a *API) checkProject(ctx context.Context, key *hookd.APIKey, project string, skipExists bool) error {
-	notFound := hookd.Errorf(hookd.ENOTFOUND, "project %s not found", project)
 	if !key.Admin() {
 		if key.ProjectID != project { // ids are not secrets: a plain compare is fine
-			return notFound
+			return hookd.Errorf(hookd.ENOTFOUND, "project %s not found", project)
 		}
 		return nil
 	}

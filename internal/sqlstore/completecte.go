@@ -99,14 +99,11 @@ func finalArrays(final []*hookd.Outcome) []any {
 	seqs, tokens, lasts, nows := make([]int64, n), make([]int64, n), make([]*int64, n), make([]int64, n)
 	states, tried, statuses, errs := make([]int32, n), make([]int32, n), make([]int32, n), make([]string, n)
 	for i, o := range final {
-		d, a := o.Delivery, o.Attempt
+		d, t := o.Delivery, triedOf(o.Attempt)
 		seqs[i], tokens[i], states[i], nows[i] = d.Seq, d.LeaseToken, int32(stateCodes[o.State]), ns(o.Now)
-		if a != nil {
-			last := ns(a.StartedAt)
-			tried[i], lasts[i], errs[i] = 1, &last, a.Error
-			if a.Response != nil {
-				statuses[i] = int32(a.Response.Status)
-			}
+		tried[i], statuses[i], errs[i] = int32(t.n), int32(t.status), t.err
+		if t.n == 1 {
+			lasts[i] = &t.last
 		}
 	}
 	return []any{seqs, tokens, states, tried, lasts, statuses, errs, nows}

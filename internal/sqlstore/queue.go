@@ -290,16 +290,8 @@ func (s *Store) finishDeliveries(w *wtx, final []*hookd.Outcome, held map[int64]
 		})
 		args = args[:0]
 		for _, o := range final[from:to] {
-			d, a := o.Delivery, o.Attempt
-			tried, status, lastErr := 0, 0, ""
-			var last any
-			if a != nil {
-				tried, last, lastErr = 1, ns(a.StartedAt), a.Error
-				if a.Response != nil {
-					status = a.Response.Status
-				}
-			}
-			args = append(args, d.Seq, d.LeaseToken, stateCodes[o.State], tried, last, status, lastErr, ns(o.Now))
+			d, t := o.Delivery, triedOf(o.Attempt)
+			args = append(args, d.Seq, d.LeaseToken, stateCodes[o.State], t.n, t.lastArg(), t.status, t.err, ns(o.Now))
 		}
 		rows, err := w.query(q, args...)
 		if err != nil {
@@ -370,15 +362,8 @@ func (s *Store) orderedNow(w *wtx, o *hookd.Outcome, cache map[string]bool) (boo
 }
 
 func (s *Store) updateDelivery(w *wtx, o *hookd.Outcome) (int64, error) {
-	d, a, now := o.Delivery, o.Attempt, ns(o.Now)
-	tried, status, lastErr := 0, 0, ""
-	var last any
-	if a != nil {
-		tried, last, lastErr = 1, ns(a.StartedAt), a.Error
-		if a.Response != nil {
-			status = a.Response.Status
-		}
-	}
+	d, t, now := o.Delivery, triedOf(o.Attempt), ns(o.Now)
+	tried, last, status, lastErr := t.n, t.lastArg(), t.status, t.err
 	var n int64
 	var err error
 	if o.State == hookd.StatePending {
@@ -451,6 +436,36 @@ func appendAttemptArgs(args []any, d *hookd.Delivery, a *hookd.Attempt) []any {
 }
 
 // nullable returns *p, or nil (NULL) when p is nil.
+// tried is what a delivery row keeps of an outcome's attempt: n is 1
+// with an attempt (then last is its start in ns, status its response's,
+// err its error) and 0 without one, the rest then zero.
+type tried struct {
+	n, status int
+	last      int64
+	err       string
+}
+
+// triedOf returns what a delivery row keeps of a; a may be nil.
+func triedOf(a *hookd.Attempt) tried {
+	if a == nil {
+		return tried{}
+	}
+	t := tried{n: 1, last: ns(a.StartedAt), err: a.Error}
+	if a.Response != nil {
+		t.status = a.Response.Status
+	}
+	return t
+}
+
+// lastArg returns the attempt's start as a statement argument, NULL
+// without an attempt.
+func (t tried) lastArg() any {
+	if t.n == 0 {
+		return nil
+	}
+	return t.last
+}
+
 func nullable(p *string) any {
 	if p == nil {
 		return nil
