@@ -65,8 +65,11 @@ func Members(b []byte, fn func(key, value []byte, spaced bool) bool) bool {
 type scanner struct {
 	b      []byte
 	i      int
-	depth  int
 	spaced bool
+	// depth is how many arrays and objects are open; bit d of open is
+	// set when the one at depth d+1 is an object.
+	depth int
+	open  [(maxDepth + 63) / 64]uint64
 }
 
 // key reads a member's key, its colon and the whitespace after it, and
@@ -109,77 +112,96 @@ func (s *scanner) space() {
 	}
 }
 
-// value reads one value at s.i (no leading whitespace).
+// value reads one value at s.i (no leading whitespace). The arrays and
+// objects it is nested in are tracked in s.open, not by recursion, so that
+// hostile nesting costs no stack.
 func (s *scanner) value() bool {
-	if s.i >= len(s.b) {
-		return false
-	}
-	switch c := s.b[s.i]; {
-	case c == '"':
-		return s.str()
-	case c == '{':
-		return s.object()
-	case c == '[':
-		return s.array()
-	case c == 't':
-		return s.word("true")
-	case c == 'f':
-		return s.word("false")
-	case c == 'n':
-		return s.word("null")
-	default:
-		return s.number()
+	base := s.depth
+	for {
+		if s.i >= len(s.b) {
+			return false
+		}
+		switch c := s.b[s.i]; c {
+		case '{', '[':
+			if !s.push(c == '{') {
+				return false
+			}
+			s.i++
+			s.space()
+			if s.next(c + 2) { // '}' and ']' follow '{' and '[' by two
+				s.depth--
+				break // an empty one is a whole value
+			}
+			if c == '{' {
+				if _, ok := s.key(); !ok {
+					return false
+				}
+			}
+			continue // its first element
+		case '"':
+			if !s.str() {
+				return false
+			}
+		case 't', 'f', 'n':
+			if !s.word() {
+				return false
+			}
+		default:
+			if !s.number() {
+				return false
+			}
+		}
+		// A value ended: close what it ends, or go on to the next element.
+		for s.depth > base {
+			s.space()
+			obj := s.inObject()
+			if s.next(',') {
+				s.space()
+				if obj {
+					if _, ok := s.key(); !ok {
+						return false
+					}
+				}
+				break
+			}
+			if !s.next(closer(obj)) {
+				return false
+			}
+			s.depth--
+		}
+		if s.depth == base {
+			return true
+		}
 	}
 }
 
-func (s *scanner) object() bool {
-	if s.depth++; s.depth > maxDepth {
+// push opens an object (or an array) one level deeper, or reports false
+// past maxDepth.
+func (s *scanner) push(object bool) bool {
+	if s.depth >= maxDepth {
 		return false
 	}
-	s.i++ // {
-	s.space()
-	if !s.next('}') {
-		for {
-			if _, ok := s.key(); !ok || !s.value() {
-				return false
-			}
-			s.space()
-			if s.next('}') {
-				break
-			}
-			if !s.next(',') {
-				return false
-			}
-			s.space()
-		}
+	w, bit := s.depth/64, uint64(1)<<(s.depth%64)
+	if object {
+		s.open[w] |= bit
+	} else {
+		s.open[w] &^= bit
 	}
-	s.depth--
+	s.depth++
 	return true
 }
 
-func (s *scanner) array() bool {
-	if s.depth++; s.depth > maxDepth {
-		return false
+// inObject reports whether the innermost open level is an object.
+func (s *scanner) inObject() bool {
+	d := s.depth - 1
+	return s.open[d/64]&(1<<(d%64)) != 0
+}
+
+func closer(object bool) byte {
+	if object {
+		return '}'
 	}
-	s.i++ // [
-	s.space()
-	if !s.next(']') {
-		for {
-			if !s.value() {
-				return false
-			}
-			s.space()
-			if s.next(']') {
-				break
-			}
-			if !s.next(',') {
-				return false
-			}
-			s.space()
-		}
-	}
-	s.depth--
-	return true
+	return ']'
 }
 
 // plain marks the bytes a string may hold without a closer look: not a
@@ -246,7 +268,17 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-func (s *scanner) word(w string) bool {
+// word reads true, false or null, whichever s.b[s.i] starts.
+func (s *scanner) word() bool {
+	var w string
+	switch s.b[s.i] {
+	case 't':
+		w = "true"
+	case 'f':
+		w = "false"
+	default:
+		w = "null"
+	}
 	if len(s.b)-s.i < len(w) || string(s.b[s.i:s.i+len(w)]) != w {
 		return false
 	}
