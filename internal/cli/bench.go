@@ -32,7 +32,7 @@ type benchCmd struct {
 	Publishers      int           `default:"32" help:"Concurrent publishing connections."`
 	Size            int           `default:"1024" help:"Approximate size of each event's JSON data in bytes."`
 	Synchronous     string        `default:"FULL" enum:"FULL,NORMAL" help:"SQLite synchronous mode of the server."`
-	Timeout         time.Duration `default:"5m" help:"Give up when deliveries have not all arrived by then."`
+	Timeout         time.Duration `default:"5m" help:"Give up when deliveries have not all arrived by then; with --rate, counted from when the planned publishing ends."`
 	URL             []string      `help:"Benchmark running hookd nodes at these URLs (comma-separated; publishers are spread over them) instead of starting one (needs --admin-key; CPU and memory are then not reported)."`
 	AdminKey        string        `env:"HOOKD_ADMIN_KEY" help:"Admin key of the server at --url."`
 	JSON            bool          `name:"json" help:"Print the result as JSON (no progress)."`
@@ -73,7 +73,7 @@ func (c *benchCmd) Run(env *Env) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(env.Ctx, c.Timeout)
+	ctx, cancel := context.WithTimeout(env.Ctx, c.deadline())
 	defer cancel()
 	hanging := c.hanging()
 	rcv, err := startReceivers(hanging, c.Events*(c.Webhooks-hanging))
@@ -170,6 +170,9 @@ func (c *benchCmd) publish(ctx context.Context, clients []*apiClient, project st
 				}
 				body = benchBody(body[:0], i, time.Now().UnixNano(), pad)
 				if err := pub.post(ctx, path, body); err != nil {
+					if ctx.Err() != nil {
+						return // cut by --timeout: missing, not failed
+					}
 					if errs.Add(1) <= 3 {
 						fmt.Fprintln(os.Stderr, "bench: publish:", err)
 					}
@@ -224,10 +227,24 @@ func watchBench(prog *progress, rcv *receivers, published func() int64) (stop fu
 	}
 }
 
+// report writes r, as JSON or as text, and returns an error when
+// deliveries are missing (the run was cut by --timeout), in both forms.
 func (c *benchCmd) report(w io.Writer, r benchResult) error {
 	if c.JSON {
-		return json.NewEncoder(w).Encode(r)
+		if err := json.NewEncoder(w).Encode(r); err != nil {
+			return err
+		}
+	} else {
+		printResult(w, r)
 	}
+	if want := r.Events * r.Webhooks; r.Deliveries < want-int(r.Errors)*r.Webhooks {
+		return fmt.Errorf("only %d of %d deliveries arrived before the timeout", r.Deliveries, want)
+	}
+	return nil
+}
+
+// printResult writes r as text.
+func printResult(w io.Writer, r benchResult) {
 	if r.Backlog > 0 {
 		fmt.Fprintf(w, "backlog        %d deliveries pending on disk during the run\n", r.Backlog)
 	}
@@ -245,10 +262,6 @@ func (c *benchCmd) report(w io.Writer, r benchResult) error {
 	if r.Errors > 0 {
 		fmt.Fprintf(w, "publish errors %d\n", r.Errors)
 	}
-	if want := r.Events * r.Webhooks; r.Deliveries < want-int(r.Errors)*r.Webhooks {
-		return fmt.Errorf("only %d of %d deliveries arrived before the timeout", r.Deliveries, want)
-	}
-	return nil
 }
 
 // apiClient calls the hookd API with an admin key.

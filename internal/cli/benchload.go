@@ -57,6 +57,16 @@ func (c *benchCmd) check() error {
 	return nil
 }
 
+// deadline returns how long the whole run may take: --timeout, plus with
+// --rate the publishing it plans (events ÷ rate), so that a long soak is not
+// cut short by the default timeout. check must have run.
+func (c *benchCmd) deadline() time.Duration {
+	if c.Rate <= 0 {
+		return c.Timeout
+	}
+	return c.Timeout + time.Duration(float64(c.Events)/c.Rate*float64(time.Second))
+}
+
 // hanging returns how many webhooks' receivers hang.
 func (c *benchCmd) hanging() int { return int(c.Hanging * float64(c.Webhooks)) }
 

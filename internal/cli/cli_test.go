@@ -190,6 +190,19 @@ func TestBenchInProcessChildIsNotNeeded(t *testing.T) {
 		!strings.Contains(res, `"backlog_deliveries":20`) {
 		t.Fatalf("bench --hanging --backlog: exit %d\n%s\n%s", code, res, errOut)
 	}
+	// A soak longer than --timeout runs to its end: the timeout counts
+	// from when the planned publishing ends.
+	code, res, errOut = run(t, context.Background(), "bench", "--url", url, "--admin-key", key,
+		"--rate", "20", "--duration", "2s", "--timeout", "1s", "--json")
+	if code != 0 || !strings.Contains(res, `"deliveries":40,`) {
+		t.Fatalf("bench --duration 2s --timeout 1s: exit %d\n%s\n%s", code, res, errOut)
+	}
+	// A run cut by its timeout fails, with --json too.
+	code, res, errOut = run(t, context.Background(), "bench", "--url", url, "--admin-key", key,
+		"--events", "1000000", "--timeout", "500ms", "--json")
+	if code == 0 {
+		t.Fatalf("bench cut by --timeout 500ms: exit 0\n%s\n%s", res, errOut)
+	}
 	cancel()
 	<-done
 }
