@@ -540,6 +540,14 @@ func (s *Store) applyStreaks(w *wtx, m map[string]*streak) error {
 	return nil
 }
 
+// pruneCut finds the seq of the last event created before a cut-off by
+// walking the events_created index back from it. (SELECT max(seq) … WHERE
+// created_at < ? was planned by SQLite as a walk of the whole table back
+// from its newest row, every minute, holding the writer: 0.9 s at 100,000
+// events.) An event created a moment earlier but committed later has a
+// higher seq and waits for the next round, when the cut-off has moved on.
+const pruneCut = `SELECT seq FROM events WHERE created_at < ? ORDER BY created_at DESC LIMIT 1`
+
 // Prune deletes up to limit finished deliveries (with their attempts)
 // completed before before, then up to limit events created before before
 // that have no deliveries left. It returns how many deliveries and events
@@ -552,7 +560,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, er
 		// up to the last one created before the cut-off can be concerned:
 		// the bound lets the queries walk the event_seq index.
 		var cut sql.NullInt64
-		if err := w.queryRow([]any{&cut}, `SELECT max(seq) FROM events WHERE created_at < ?`, ns(before)); err != nil {
+		if err := w.queryRow([]any{&cut}, pruneCut, ns(before)); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return s.wrap(err, "")
 		}
 		if !cut.Valid {
